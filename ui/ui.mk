@@ -1,0 +1,1 @@
+# ui build rules
