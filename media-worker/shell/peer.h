@@ -1,0 +1,91 @@
+/* peer: one browser's media transport on the worker: ICE (libnice, one stream
+ * with one component: BUNDLE + rtcp-mux), DTLS-SRTP key agreement (OpenSSL),
+ * and SRTP (libsrtp2). Not SDP and not rooms: callers pass parsed ICE/DTLS
+ * parameters in and get decrypted RTP/RTCP out. Runs on the worker's GLib
+ * main context; every callback is called on it. */
+#ifndef MW_PEER_H
+#define MW_PEER_H
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The worker's DTLS certificate (ECDSA P-256, self-signed), shared by all
+ * peers of the worker. */
+typedef struct mw_dtls_identity mw_dtls_identity_t;
+mw_dtls_identity_t *mw_dtls_identity_new(void);
+void mw_dtls_identity_free(mw_dtls_identity_t *id);
+/* "AB:CD:..." uppercase SHA-256 fingerprint of the certificate (for a=fingerprint:sha-256). */
+const char *mw_dtls_identity_fingerprint(const mw_dtls_identity_t *id);
+
+typedef struct mw_peer mw_peer_t;
+
+typedef enum {
+    MW_PEER_NEW,        /* created, gathering or waiting for remote parameters */
+    MW_PEER_CONNECTING, /* ICE checks or DTLS handshake running */
+    MW_PEER_CONNECTED,  /* DTLS done, fingerprint verified, SRTP keys installed */
+    MW_PEER_FAILED,     /* ICE failed, DTLS failed, or fingerprint mismatch */
+    MW_PEER_CLOSED,     /* DTLS close_notify received */
+} mw_peer_state_t;
+
+typedef enum {
+    MW_DTLS_ROLE_SERVER, /* remote answered a=setup:active: we are the DTLS server */
+    MW_DTLS_ROLE_CLIENT, /* remote answered a=setup:passive */
+} mw_dtls_role_t;
+
+typedef struct {
+    GMainContext *ctx;
+    const char *const *ice_addresses; /* local IPs to gather on; n == 0: libnice default */
+    size_t n_ice_addresses;
+    const char *announced_ip; /* NULL, or replaces the address in local candidates */
+    uint16_t port_min, port_max;
+} mw_peer_config_t;
+
+typedef struct {
+    void (*on_state)(mw_peer_t *p, mw_peer_state_t state, void *user);
+    /* Local candidates are all gathered; mw_peer_local_candidates() is complete. */
+    void (*on_gathered)(mw_peer_t *p, void *user);
+    /* One decrypted RTP / RTCP packet. pkt is borrowed for the call only; the
+     * callee may modify it in place. Never free p from inside a callback. */
+    void (*on_rtp)(mw_peer_t *p, uint8_t *pkt, size_t len, void *user);
+    void (*on_rtcp)(mw_peer_t *p, uint8_t *pkt, size_t len, void *user);
+} mw_peer_callbacks_t;
+
+/* Creates the ICE agent (controlling) and starts gathering. cfg strings are
+ * copied; id and cb are borrowed and must outlive the peer. */
+mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
+                       const mw_peer_callbacks_t *cb, void *user);
+/* Never from inside one of this peer's callbacks (queue it, free it later). */
+void mw_peer_free(mw_peer_t *p);
+
+const char *mw_peer_ice_ufrag(const mw_peer_t *p);
+const char *mw_peer_ice_pwd(const mw_peer_t *p);
+/* Local candidates as SDP attribute values ("candidate:1 1 UDP 2015363327
+ * 127.0.0.1 40000 typ host"), at most max of them, into out[i] (borrowed,
+ * valid until the peer is freed). Returns the count. */
+size_t mw_peer_local_candidates(const mw_peer_t *p, const char **out, size_t max);
+mw_peer_state_t mw_peer_state(const mw_peer_t *p);
+
+/* Remote ICE credentials and the expected DTLS fingerprint from the answer
+ * (alg e.g. "sha-256", fp as in SDP, case-insensitive). Returns 0, or -1 if
+ * they are malformed or the algorithm unsupported. */
+int mw_peer_set_remote(mw_peer_t *p, const char *ufrag, const char *pwd, const char *fp_alg,
+                       const char *fp, mw_dtls_role_t role);
+/* One remote candidate ("candidate:..." with or without the "a=" prefix).
+ * Returns 0, or -1 if malformed (the peer is unaffected). Candidates given
+ * before mw_peer_set_remote() are kept and applied then. */
+int mw_peer_add_remote_candidate(mw_peer_t *p, const char *line);
+
+/* Protects a copy of pkt with SRTP / SRTCP and sends it on the selected pair.
+ * Returns 0, or -1 if not connected or protection failed (counted, not logged
+ * per packet). pkt is not modified. */
+int mw_peer_send_rtp(mw_peer_t *p, const uint8_t *pkt, size_t len);
+int mw_peer_send_rtcp(mw_peer_t *p, const uint8_t *pkt, size_t len);
+
+typedef struct {
+    uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out, bytes_in, bytes_out;
+    uint64_t srtp_errors, dropped; /* failed unprotect/protect; garbage or pre-DTLS packets */
+} mw_peer_stats_t;
+void mw_peer_stats(const mw_peer_t *p, mw_peer_stats_t *out);
+
+#endif
