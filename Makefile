@@ -33,6 +33,7 @@ include proto/proto.mk
 include edge/edge.mk
 include router/router.mk
 include media-worker/media-worker.mk
+-include tests/peer/peer.mk
 include tools/tools.mk
 include tests/tests.mk
 include ui/ui.mk
