@@ -1,0 +1,610 @@
+/* peer: ICE (libnice) + DTLS-SRTP (dtls.c, srtp.c) for one browser. See
+ * peer.h. Everything runs on the worker's GLib main context. */
+#include "media-worker/shell/peer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <nice/agent.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "media-worker/shell/dtls.h"
+#include "media-worker/shell/srtp.h"
+
+#define MW_PEER_COMPONENT 1
+#define MW_PEER_MAX_LOCAL 16  /* local candidates kept */
+#define MW_PEER_MAX_REMOTE 32 /* remote candidates accepted */
+#define MW_PEER_MAX_LINE 512  /* longest remote candidate line */
+#define MW_PEER_PKT_MAX 1500  /* longest RTP/RTCP packet we handle */
+#define MW_PEER_BUF (MW_PEER_PKT_MAX + MW_SRTP_TRAILER_ROOM)
+#define MW_PEER_HELD_MAX 8 /* DTLS datagrams held until a pair is selected */
+
+/* A DTLS datagram that could not be sent yet (handshake only). */
+typedef struct {
+    size_t len;
+    uint8_t *data;
+} mw_peer_held_t;
+
+struct mw_peer {
+    NiceAgent *agent;
+    guint stream;
+    GMainContext *ctx;
+    mw_dtls_identity_t *id;
+    const mw_peer_callbacks_t *cb;
+    void *user;
+    mw_peer_state_t state;
+
+    NiceAddress announced;
+    int has_announced;
+    gchar *ufrag, *pwd;
+    char *local[MW_PEER_MAX_LOCAL];
+    size_t n_local;
+    GSource *gathered_idle;
+
+    int remote_set;
+    GSList *pending; /* NiceCandidate *, before mw_peer_set_remote */
+    size_t n_remote;
+
+    int ice_up;
+    mw_peer_held_t held[MW_PEER_HELD_MAX];
+    size_t n_held;
+    mw_dtls_t *dtls;
+    GSource *dtls_timer;
+    mw_srtp_t srtp;
+
+    mw_peer_stats_t stats;
+    uint8_t rx[MW_PEER_BUF];
+    uint8_t tx[MW_PEER_BUF];
+};
+
+static void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st);
+
+/* Moves the state forward and tells the owner; FAILED and CLOSED are final,
+ * and nothing goes back from CONNECTED to CONNECTING. */
+static void mw_peer_set_state(mw_peer_t *p, mw_peer_state_t s)
+{
+    if (p->state == s || p->state == MW_PEER_FAILED || p->state == MW_PEER_CLOSED)
+        return;
+    if (s == MW_PEER_CONNECTING && p->state == MW_PEER_CONNECTED)
+        return;
+    p->state = s;
+    if (p->cb->on_state)
+        p->cb->on_state(p, s, p->user);
+}
+
+/* Idle source: reports gathering done outside libnice's signal emission
+ * (and never from inside mw_peer_new). */
+static gboolean mw_peer_on_gathered_idle(gpointer data)
+{
+    mw_peer_t *p = data;
+
+    g_source_unref(p->gathered_idle);
+    p->gathered_idle = NULL;
+    if (p->cb->on_gathered)
+        p->cb->on_gathered(p, p->user);
+    return G_SOURCE_REMOVE;
+}
+
+/* Formats one local candidate as an SDP attribute value, with the announced
+ * address (same IP family) instead of the local one. */
+static char *mw_peer_format_candidate(mw_peer_t *p, NiceCandidate *c)
+{
+    NiceCandidate *copy = nice_candidate_copy(c);
+    gchar *sdp;
+    char *out = NULL;
+
+    if (p->has_announced &&
+        nice_address_ip_version(&c->addr) == nice_address_ip_version(&p->announced)) {
+        guint port = nice_address_get_port(&c->addr);
+        copy->addr = p->announced;
+        nice_address_set_port(&copy->addr, port);
+    }
+    sdp = nice_agent_generate_local_candidate_sdp(p->agent, copy);
+    if (sdp)
+        out = vc_strdup(strncmp(sdp, "a=", 2) == 0 ? sdp + 2 : sdp);
+    g_free(sdp);
+    nice_candidate_free(copy);
+    return out;
+}
+
+/* libnice "candidate-gathering-done": keeps the UDP candidates as SDP lines. */
+static void mw_peer_on_gathering_done(NiceAgent *agent, guint stream, gpointer data)
+{
+    mw_peer_t *p = data;
+    GSList *list = nice_agent_get_local_candidates(agent, stream, MW_PEER_COMPONENT);
+
+    for (GSList *l = list; l && p->n_local < MW_PEER_MAX_LOCAL; l = l->next) {
+        NiceCandidate *c = l->data;
+        char *line;
+        if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+            continue;
+        line = mw_peer_format_candidate(p, c);
+        if (line)
+            p->local[p->n_local++] = line;
+    }
+    g_slist_free_full(list, (GDestroyNotify)nice_candidate_free);
+    if (!p->gathered_idle) {
+        p->gathered_idle = g_idle_source_new();
+        g_source_set_callback(p->gathered_idle, mw_peer_on_gathered_idle, p, NULL);
+        g_source_attach(p->gathered_idle, p->ctx);
+    }
+}
+
+/* libnice "component-state-changed". */
+static void mw_peer_on_ice_state(NiceAgent *agent, guint stream, guint component, guint state,
+                                 gpointer data)
+{
+    mw_peer_t *p = data;
+
+    switch (state) {
+    case NICE_COMPONENT_STATE_CONNECTING:
+        mw_peer_set_state(p, MW_PEER_CONNECTING);
+        break;
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+        if (p->ice_up)
+            break;
+        p->ice_up = 1;
+        mw_peer_set_state(p, MW_PEER_CONNECTING);
+        /* RFC 5763 5: the DTLS client speaks first once ICE works; the
+         * server waits for the ClientHello (or already answered it). */
+        if (p->dtls)
+            mw_peer_dtls_after(p, mw_dtls_start(p->dtls));
+        break;
+    case NICE_COMPONENT_STATE_FAILED:
+        if (p->state != MW_PEER_FAILED && p->state != MW_PEER_CLOSED)
+            VC_INFO("peer %s: ICE failed", p->ufrag);
+        mw_peer_set_state(p, MW_PEER_FAILED);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Forgets the held DTLS datagrams. */
+static void mw_peer_held_clear(mw_peer_t *p)
+{
+    for (size_t i = 0; i < p->n_held; i++)
+        free(p->held[i].data);
+    p->n_held = 0;
+}
+
+/* dtls send callback: one datagram on the selected pair. A server may
+ * answer a ClientHello that arrived before libnice selected a pair; that
+ * flight is held and sent once a pair exists, instead of a second later by
+ * the retransmission timer. Handshake only: never on the media path. */
+static void mw_peer_dtls_send(const uint8_t *dgram, size_t len, void *user)
+{
+    mw_peer_t *p = user;
+
+    if (nice_agent_send(p->agent, p->stream, MW_PEER_COMPONENT, (guint)len, (const gchar *)dgram) >
+        0) {
+        p->stats.bytes_out += len;
+        return;
+    }
+    if (mw_dtls_state(p->dtls) != MW_DTLS_HANDSHAKING || p->n_held >= MW_PEER_HELD_MAX)
+        return;
+    p->held[p->n_held].data = vc_malloc(len);
+    memcpy(p->held[p->n_held].data, dgram, len);
+    p->held[p->n_held++].len = len;
+}
+
+/* libnice "new-selected-pair-full": sending works now; flush held DTLS. */
+static void mw_peer_on_selected_pair(NiceAgent *agent, guint stream, guint component,
+                                     NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+    mw_peer_t *p = data;
+
+    for (size_t i = 0; i < p->n_held; i++)
+        if (nice_agent_send(p->agent, p->stream, MW_PEER_COMPONENT, (guint)p->held[i].len,
+                            (const gchar *)p->held[i].data) > 0)
+            p->stats.bytes_out += p->held[i].len;
+    mw_peer_held_clear(p);
+}
+
+/* GLib timeout: the DTLS retransmission timer expired. */
+static gboolean mw_peer_on_dtls_timer(gpointer data)
+{
+    mw_peer_t *p = data;
+
+    g_source_unref(p->dtls_timer);
+    p->dtls_timer = NULL;
+    mw_peer_dtls_after(p, mw_dtls_handle_timeout(p->dtls));
+    return G_SOURCE_REMOVE;
+}
+
+/* Stops the DTLS timer source if any. */
+static void mw_peer_dtls_timer_stop(mw_peer_t *p)
+{
+    if (!p->dtls_timer)
+        return;
+    g_source_destroy(p->dtls_timer);
+    g_source_unref(p->dtls_timer);
+    p->dtls_timer = NULL;
+}
+
+/* (Re)arms the GLib timer from OpenSSL's DTLS timer. */
+static void mw_peer_dtls_timer_arm(mw_peer_t *p)
+{
+    int ms = mw_dtls_timeout_ms(p->dtls);
+
+    mw_peer_dtls_timer_stop(p);
+    if (ms < 0)
+        return;
+    p->dtls_timer = g_timeout_source_new((guint)ms);
+    g_source_set_callback(p->dtls_timer, mw_peer_on_dtls_timer, p, NULL);
+    g_source_attach(p->dtls_timer, p->ctx);
+}
+
+/* After any DTLS step: timer, SRTP keys on success, final states. */
+static void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st)
+{
+    mw_srtp_keys_t keys;
+
+    mw_peer_dtls_timer_arm(p);
+    if (st != MW_DTLS_HANDSHAKING)
+        mw_peer_held_clear(p);
+    switch (st) {
+    case MW_DTLS_CONNECTED:
+        if (mw_srtp_ready(&p->srtp) || p->state == MW_PEER_FAILED)
+            break;
+        if (mw_dtls_srtp_keys(p->dtls, &keys) < 0 || mw_srtp_init(&p->srtp, &keys) < 0) {
+            VC_WARN("peer %s: SRTP setup failed", p->ufrag);
+            mw_peer_set_state(p, MW_PEER_FAILED);
+        } else {
+            mw_peer_set_state(p, MW_PEER_CONNECTED);
+        }
+        memset(&keys, 0, sizeof(keys));
+        break;
+    case MW_DTLS_FAILED:
+        if (p->state != MW_PEER_FAILED && p->state != MW_PEER_CLOSED)
+            VC_WARN("peer %s: DTLS failed: %s", p->ufrag, mw_dtls_error(p->dtls));
+        mw_peer_set_state(p, MW_PEER_FAILED);
+        break;
+    case MW_DTLS_CLOSED:
+        mw_peer_set_state(p, MW_PEER_CLOSED);
+        break;
+    default:
+        break;
+    }
+}
+
+/* RFC 5761 4 / RFC 7983: SRTP or SRTCP (first byte 128..191). */
+static void mw_peer_rx_srtp(mw_peer_t *p, const uint8_t *buf, size_t len)
+{
+    /* RFC 5761 4: RTCP packet types 192..223 sit where RTP has the marker
+     * bit set and payload types 64..95. */
+    int is_rtcp = buf[1] >= 192 && buf[1] <= 223;
+    size_t n = len;
+
+    if (!mw_srtp_ready(&p->srtp) || len > MW_PEER_PKT_MAX) {
+        p->stats.dropped++;
+        return;
+    }
+    memcpy(p->rx, buf, len);
+    if (is_rtcp) {
+        if (mw_srtp_unprotect_rtcp(&p->srtp, p->rx, &n) < 0) {
+            p->stats.srtp_errors++;
+            return;
+        }
+        p->stats.rtcp_in++;
+        if (p->cb->on_rtcp)
+            p->cb->on_rtcp(p, p->rx, n, p->user);
+    } else {
+        if (mw_srtp_unprotect_rtp(&p->srtp, p->rx, &n) < 0) {
+            p->stats.srtp_errors++;
+            return;
+        }
+        p->stats.rtp_in++;
+        if (p->cb->on_rtp)
+            p->cb->on_rtp(p, p->rx, n, p->user);
+    }
+}
+
+/* libnice receive callback: demultiplex by the first byte (RFC 7983 7). STUN
+ * (0..3) never gets here: libnice consumes it. */
+static void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
+                            gpointer data)
+{
+    mw_peer_t *p = data;
+    const uint8_t *b = (const uint8_t *)buf;
+
+    if (len == 0)
+        return;
+    p->stats.bytes_in += len;
+    if (b[0] >= 128 && b[0] <= 191 && len >= 2) {
+        mw_peer_rx_srtp(p, b, len);
+    } else if (b[0] >= 20 && b[0] <= 63 && p->dtls && p->state != MW_PEER_FAILED &&
+               p->state != MW_PEER_CLOSED) {
+        mw_peer_dtls_after(p, mw_dtls_handle(p->dtls, b, len));
+    } else {
+        p->stats.dropped++;
+    }
+}
+
+/* Configures the agent: controlling full ICE over UDP only, no STUN/TURN,
+ * no UPnP, the configured addresses and ports. Returns 0 or -1. */
+static int mw_peer_setup_agent(mw_peer_t *p, const mw_peer_config_t *cfg)
+{
+    /* Full ICE is the default (no NICE_AGENT_OPTION_LITE_MODE). */
+    g_object_set(p->agent, "controlling-mode", TRUE, "ice-tcp", FALSE, "ice-udp", TRUE, "upnp",
+                 FALSE, NULL);
+    for (size_t i = 0; i < cfg->n_ice_addresses; i++) {
+        NiceAddress a;
+        nice_address_init(&a);
+        if (!cfg->ice_addresses[i] || !nice_address_set_from_string(&a, cfg->ice_addresses[i]) ||
+            !nice_agent_add_local_address(p->agent, &a)) {
+            VC_ERROR("peer: bad ice address '%s'",
+                     cfg->ice_addresses[i] ? cfg->ice_addresses[i] : "(null)");
+            return -1;
+        }
+    }
+    if (cfg->announced_ip && cfg->announced_ip[0]) {
+        nice_address_init(&p->announced);
+        if (!nice_address_set_from_string(&p->announced, cfg->announced_ip)) {
+            VC_ERROR("peer: bad announced ip '%s'", cfg->announced_ip);
+            return -1;
+        }
+        p->has_announced = 1;
+    }
+    p->stream = nice_agent_add_stream(p->agent, 1);
+    if (p->stream == 0)
+        return -1;
+    if (cfg->port_min || cfg->port_max)
+        nice_agent_set_port_range(p->agent, p->stream, MW_PEER_COMPONENT, cfg->port_min,
+                                  cfg->port_max);
+    if (!nice_agent_get_local_credentials(p->agent, p->stream, &p->ufrag, &p->pwd))
+        return -1;
+    return 0;
+}
+
+/* Creates the agent, hooks its signals and receive callback, gathers. */
+mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
+                       const mw_peer_callbacks_t *cb, void *user)
+{
+    mw_peer_t *p = vc_calloc(1, sizeof(*p));
+
+    p->ctx = cfg->ctx;
+    p->id = id;
+    p->cb = cb;
+    p->user = user;
+    p->state = MW_PEER_NEW;
+    if (mw_srtp_global_init() < 0 || !id)
+        goto fail;
+    /* RFC 8445 8.1.1: regular nomination (aggressive is deprecated). */
+    p->agent = nice_agent_new_full(cfg->ctx, NICE_COMPATIBILITY_RFC5245,
+                                   NICE_AGENT_OPTION_REGULAR_NOMINATION);
+    if (!p->agent || mw_peer_setup_agent(p, cfg) < 0)
+        goto fail;
+    g_signal_connect(p->agent, "candidate-gathering-done", G_CALLBACK(mw_peer_on_gathering_done),
+                     p);
+    g_signal_connect(p->agent, "component-state-changed", G_CALLBACK(mw_peer_on_ice_state), p);
+    g_signal_connect(p->agent, "new-selected-pair-full", G_CALLBACK(mw_peer_on_selected_pair), p);
+    nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, cfg->ctx, mw_peer_on_recv, p);
+    if (!nice_agent_gather_candidates(p->agent, p->stream)) {
+        VC_ERROR("peer: candidate gathering failed (ports %u-%u)", cfg->port_min, cfg->port_max);
+        goto fail;
+    }
+    return p;
+fail:
+    mw_peer_free(p);
+    return NULL;
+}
+
+/* Sends close_notify if connected, then releases everything. */
+void mw_peer_free(mw_peer_t *p)
+{
+    if (!p)
+        return;
+    if (p->agent && p->stream) {
+        if (p->dtls && mw_dtls_state(p->dtls) == MW_DTLS_CONNECTED)
+            mw_dtls_close(p->dtls);
+        nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, p->ctx, NULL, NULL);
+    }
+    if (p->agent)
+        g_signal_handlers_disconnect_by_data(p->agent, p);
+    mw_peer_dtls_timer_stop(p);
+    if (p->gathered_idle) {
+        g_source_destroy(p->gathered_idle);
+        g_source_unref(p->gathered_idle);
+    }
+    mw_peer_held_clear(p);
+    mw_dtls_free(p->dtls);
+    mw_srtp_fini(&p->srtp);
+    g_slist_free_full(p->pending, (GDestroyNotify)nice_candidate_free);
+    if (p->agent)
+        g_object_unref(p->agent);
+    for (size_t i = 0; i < p->n_local; i++)
+        free(p->local[i]);
+    g_free(p->ufrag);
+    g_free(p->pwd);
+    free(p);
+}
+
+/* Our ICE username fragment. */
+const char *mw_peer_ice_ufrag(const mw_peer_t *p)
+{
+    return p->ufrag;
+}
+
+/* Our ICE password. */
+const char *mw_peer_ice_pwd(const mw_peer_t *p)
+{
+    return p->pwd;
+}
+
+/* The gathered local candidates (none before on_gathered). */
+size_t mw_peer_local_candidates(const mw_peer_t *p, const char **out, size_t max)
+{
+    size_t n = p->n_local < max ? p->n_local : max;
+
+    for (size_t i = 0; i < n; i++)
+        out[i] = p->local[i];
+    return n;
+}
+
+/* Current state. */
+mw_peer_state_t mw_peer_state(const mw_peer_t *p)
+{
+    return p->state;
+}
+
+/* RFC 8839 5.4: ice-char = ALPHA / DIGIT / "+" / "/", length min..max. */
+static int mw_peer_ice_chars_ok(const char *s, size_t min, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n < min || n > max)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Hands candidates to libnice (they are copied there). */
+static void mw_peer_apply_candidates(mw_peer_t *p, GSList *cands)
+{
+    if (cands)
+        nice_agent_set_remote_candidates(p->agent, p->stream, MW_PEER_COMPONENT, cands);
+}
+
+/* Remote ICE credentials and DTLS parameters; applies buffered candidates. */
+int mw_peer_set_remote(mw_peer_t *p, const char *ufrag, const char *pwd, const char *fp_alg,
+                       const char *fp, mw_dtls_role_t role)
+{
+    mw_dtls_fp_t expect;
+
+    if (p->remote_set || p->state == MW_PEER_FAILED || p->state == MW_PEER_CLOSED)
+        return -1;
+    /* RFC 8839 5.4: ufrag 4..256 and pwd 22..256 ice-chars. */
+    if (!mw_peer_ice_chars_ok(ufrag, 4, 256) || !mw_peer_ice_chars_ok(pwd, 22, 256))
+        return -1;
+    if (mw_dtls_fp_parse(fp_alg, fp, &expect) < 0)
+        return -1;
+    if (role != MW_DTLS_ROLE_SERVER && role != MW_DTLS_ROLE_CLIENT)
+        return -1;
+    if (!nice_agent_set_remote_credentials(p->agent, p->stream, ufrag, pwd))
+        return -1;
+    p->dtls = mw_dtls_new(p->id, role == MW_DTLS_ROLE_SERVER, &expect, mw_peer_dtls_send, p);
+    if (!p->dtls)
+        return -1;
+    p->remote_set = 1;
+    mw_peer_apply_candidates(p, p->pending);
+    g_slist_free_full(p->pending, (GDestroyNotify)nice_candidate_free);
+    p->pending = NULL;
+    return 0;
+}
+
+/* Splits a candidate line's first fields (RFC 8839 5.1): component,
+ * transport and address. Returns 0 or -1 if there are too few. */
+static int mw_peer_candidate_fields(const char *attr, char *comp, char *transport, char *addr)
+{
+    /* foundation component transport priority address port "typ" type */
+    char typ[8];
+
+    if (sscanf(attr, "candidate:%*32s %7s %15s %*31s %255s %*7s %7s %*s", comp, transport, addr,
+               typ) != 4)
+        return -1;
+    return strcmp(typ, "typ") == 0 ? 0 : -1;
+}
+
+/* One remote candidate: UDP ones go to libnice (or wait for set_remote);
+ * TCP, mDNS hostnames and other components are skipped without error. */
+int mw_peer_add_remote_candidate(mw_peer_t *p, const char *line)
+{
+    char buf[MW_PEER_MAX_LINE + 3], comp[8], transport[16], addr[256];
+    size_t n, alen;
+    NiceCandidate *c;
+
+    if (!line)
+        return -1;
+    if (strncmp(line, "a=", 2) == 0)
+        line += 2;
+    n = strcspn(line, "\r\n");
+    /* One line: a trailing CRLF is tolerated, anything after it is not. */
+    if (strncmp(line, "candidate:", 10) != 0 || n > MW_PEER_MAX_LINE ||
+        strspn(line + n, "\r\n") != strlen(line + n))
+        return -1;
+    memcpy(buf, "a=", 2);
+    memcpy(buf + 2, line, n);
+    buf[n + 2] = '\0';
+    if (mw_peer_candidate_fields(buf + 2, comp, transport, addr) < 0)
+        return -1;
+    alen = strlen(addr);
+    if (strcasecmp(transport, "udp") != 0 ||
+        (alen > 6 && strcasecmp(addr + alen - 6, ".local") == 0))
+        return 0; /* not for us: ICE-TCP is off, mDNS is not resolved */
+    if (strcmp(comp, "1") != 0)
+        return 0; /* rtcp-mux: component 1 only */
+    c = nice_agent_parse_remote_candidate_sdp(p->agent, p->stream, buf);
+    if (!c)
+        return -1;
+    if (p->n_remote >= MW_PEER_MAX_REMOTE || p->state == MW_PEER_FAILED ||
+        p->state == MW_PEER_CLOSED) {
+        nice_candidate_free(c);
+        return 0;
+    }
+    p->n_remote++;
+    if (p->remote_set) {
+        GSList one = {.data = c, .next = NULL};
+        mw_peer_apply_candidates(p, &one);
+        nice_candidate_free(c);
+    } else {
+        p->pending = g_slist_append(p->pending, c);
+    }
+    return 0;
+}
+
+/* Protects a copy of pkt and sends it: the common part of RTP and RTCP. */
+static int mw_peer_send_srtp(mw_peer_t *p, const uint8_t *pkt, size_t len, int rtcp)
+{
+    size_t n = len;
+    gint sent;
+
+    if (p->state != MW_PEER_CONNECTED || !pkt || len > MW_PEER_PKT_MAX) {
+        p->stats.dropped++;
+        return -1;
+    }
+    memcpy(p->tx, pkt, len);
+    if ((rtcp ? mw_srtp_protect_rtcp(&p->srtp, p->tx, &n)
+              : mw_srtp_protect_rtp(&p->srtp, p->tx, &n)) < 0) {
+        p->stats.srtp_errors++;
+        return -1;
+    }
+    sent = nice_agent_send(p->agent, p->stream, MW_PEER_COMPONENT, (guint)n, (const gchar *)p->tx);
+    if (sent < 0 || (size_t)sent != n) {
+        p->stats.dropped++;
+        return -1;
+    }
+    p->stats.bytes_out += n;
+    if (rtcp)
+        p->stats.rtcp_out++;
+    else
+        p->stats.rtp_out++;
+    return 0;
+}
+
+/* SRTP-protects and sends one RTP packet. */
+int mw_peer_send_rtp(mw_peer_t *p, const uint8_t *pkt, size_t len)
+{
+    return mw_peer_send_srtp(p, pkt, len, 0);
+}
+
+/* SRTCP-protects and sends one RTCP packet. */
+int mw_peer_send_rtcp(mw_peer_t *p, const uint8_t *pkt, size_t len)
+{
+    return mw_peer_send_srtp(p, pkt, len, 1);
+}
+
+/* Copies the counters. */
+void mw_peer_stats(const mw_peer_t *p, mw_peer_stats_t *out)
+{
+    *out = p->stats;
+}

@@ -1,0 +1,59 @@
+/* srtp: one peer's SRTP/SRTCP session pair (libsrtp2): inbound keyed with the
+ * remote's DTLS-exported keys, outbound with ours. Not key agreement (dtls.c). */
+#ifndef MW_SRTP_H
+#define MW_SRTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest master key + salt of any supported profile. */
+#define MW_SRTP_MAX_KEY_SALT 30
+/* Room a caller must leave after a packet for mw_srtp_protect_*: the SRTP
+ * tag and MKI, plus the SRTCP index (libsrtp2 writes SRTP_MAX_TRAILER_LEN+4). */
+#define MW_SRTP_TRAILER_ROOM 64
+
+typedef enum {
+    MW_SRTP_AES128_CM_SHA1_80, /* RFC 5764: key 16, salt 14 */
+    MW_SRTP_AEAD_AES_128_GCM,  /* RFC 7714: key 16, salt 12 */
+} mw_srtp_profile_t;
+
+/* Master key || master salt for each direction, as libsrtp2 expects them. */
+typedef struct {
+    mw_srtp_profile_t profile;
+    size_t len; /* key + salt bytes in local and remote */
+    uint8_t local[MW_SRTP_MAX_KEY_SALT];
+    uint8_t remote[MW_SRTP_MAX_KEY_SALT];
+} mw_srtp_keys_t;
+
+typedef struct {
+    void *in;  /* srtp_t for unprotect, NULL until mw_srtp_init succeeds */
+    void *out; /* srtp_t for protect */
+} mw_srtp_t;
+
+/* srtp_init() once per process (thread-safe). Returns 0 or -1. */
+int mw_srtp_global_init(void);
+/* True if this libsrtp2 build supports AES-GCM (it needs an OpenSSL backend). */
+int mw_srtp_gcm_supported(void);
+/* Key length + salt length of a profile. */
+size_t mw_srtp_key_salt_len(mw_srtp_profile_t profile);
+
+/* Creates both sessions; replay window 1024, repeated sends allowed (we
+ * forward retransmissions). On failure s is left zeroed. Returns 0 or -1. */
+int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys);
+/* Frees both sessions; safe on a zeroed or already finished s. */
+void mw_srtp_fini(mw_srtp_t *s);
+static inline int mw_srtp_ready(const mw_srtp_t *s)
+{
+    return s->in != NULL;
+}
+
+/* In place. *len is the packet length in, the protected length out; buf must
+ * have room for *len + MW_SRTP_TRAILER_ROOM bytes. Returns 0 or -1. */
+int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len);
+int mw_srtp_protect_rtcp(mw_srtp_t *s, uint8_t *buf, size_t *len);
+/* In place; on success *len is the plain length. Returns 0 or -1 (auth
+ * failure, replay, malformed). */
+int mw_srtp_unprotect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len);
+int mw_srtp_unprotect_rtcp(mw_srtp_t *s, uint8_t *buf, size_t *len);
+
+#endif
