@@ -1,0 +1,106 @@
+// A stand-in for vc-edge for UI work without the cluster: serves ui/dist for
+// / and /r/<room>, the rooms API, and a /ws that joins you into a room of
+// fake participants (no media: it never sends an offer).
+//   node dev/mock-edge.mjs [port]     (default 8090)
+// Rooms: any room created with POST /api/rooms, plus "abc-defg-hij";
+// "many-<N>" has N-1 fake participants; "drop-<x>" drops the WebSocket 3 s
+// after joining (then accepts the resume); "gone-<x>" answers every resume
+// with session_not_found; "end-<x>" sends closed 2004 after 3 s.
+import { createServer } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname, join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const port = Number(process.argv[2] || 8090);
+const rooms = new Set(['abc-defg-hij']);
+const sessions = new Map();
+const types = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.html': 'text/html' };
+const idOk = (s) => /^[A-Za-z0-9_-]{1,64}$/.test(s);
+const known = (r) => rooms.has(r) || /^(many-\d+|drop-|gone-|end-)/.test(r);
+const NAMES = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Katherine Johnson', 'Linus', 'Margaret Hamilton', 'Dennis Ritchie', 'Barbara Liskov', 'Ken Thompson', 'Radia Perlman'];
+
+function json(res, status, body) {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+const server = createServer(async (req, res) => {
+  const path = new URL(req.url, 'http://x').pathname;
+  if (req.method === 'POST' && path === '/api/rooms') {
+    const room = [3, 4, 3].map((n) => Array.from(randomBytes(n), (b) => 'abcdefghijkmnpqrstuvwxyz'[b % 24]).join('')).join('-');
+    rooms.add(room);
+    return json(res, 201, { room, url: '/r/' + room, host_url: '/r/' + room + '#host=mock.jwt.' + room, lobby: false });
+  }
+  let m = /^\/api\/rooms\/([^/]+)$/.exec(path);
+  if (m) {
+    if (!idOk(m[1]) || !known(m[1])) return json(res, 404, { error: { code: 2000, name: 'room_not_found', message: 'This meeting does not exist.' } });
+    return json(res, 200, { room: m[1], lobby: false });
+  }
+  let file = null;
+  if (path === '/' || /^\/r\/[A-Za-z0-9_-]{1,64}$/.test(path)) file = 'index.html';
+  else if ((m = /^\/assets\/([A-Za-z0-9._-]+)$/.exec(path))) file = 'assets/' + m[1];
+  if (!file) return json(res, 404, { error: { code: 1020, name: 'bad_http', message: 'no such path' } });
+  try {
+    const body = await readFile(join(dist, file));
+    res.writeHead(200, { 'Content-Type': types[extname(file)] || 'application/octet-stream', 'Cache-Control': 'no-store' });
+    res.end(body);
+  } catch {
+    json(res, 404, { error: { code: 1020, name: 'bad_http', message: 'no such file' } });
+  }
+});
+
+function frame(text) {
+  const p = Buffer.from(text);
+  const head = p.length < 126 ? Buffer.from([0x81, p.length]) : p.length < 65536 ? Buffer.from([0x81, 126, p.length >> 8, p.length & 255]) : null;
+  return Buffer.concat([head, p]);
+}
+
+server.on('upgrade', (req, sock) => {
+  if (new URL(req.url, 'http://x').pathname !== '/ws') return sock.destroy();
+  const accept = createHash('sha1').update(req.headers['sec-websocket-key'] + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+  sock.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  const send = (o) => sock.writable && sock.write(frame(JSON.stringify({ v: 1, ...o })));
+  let buf = Buffer.alloc(0);
+  const timers = [];
+  sock.on('close', () => timers.forEach(clearTimeout));
+  sock.on('error', () => {});
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      if (buf.length < 2) return;
+      const op = buf[0] & 15;
+      let len = buf[1] & 127, off = 2;
+      if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
+      else if (len === 127) return sock.destroy();
+      if (buf.length < off + 4 + len) return;
+      const mask = buf.subarray(off, off + 4);
+      const p = Buffer.from(buf.subarray(off + 4, off + 4 + len)).map((b, i) => b ^ mask[i % 4]);
+      buf = buf.subarray(off + 4 + len);
+      if (op === 8) { sock.end(Buffer.from([0x88, 0])); return; }
+      if (op === 1) onMsg(JSON.parse(p.toString()));
+    }
+  });
+  function onMsg(m) {
+    console.log('<-', JSON.stringify(m).slice(0, 160));
+    if (m.type === 'ping') return send({ type: 'pong' });
+    if (m.type !== 'join') return;
+    if (!known(m.room)) return send({ type: 'error', code: 2000, name: 'room_not_found', message: 'This meeting does not exist.', ref: 'join' });
+    let s = m.resume && sessions.get(m.resume);
+    if (m.resume && (!s || m.room.startsWith('gone-')))
+      return send({ type: 'error', code: 2002, name: 'session_not_found', message: 'The session to resume is gone.', ref: 'join' });
+    if (!s) {
+      const n = /^many-(\d+)/.exec(m.room) ? Number(/^many-(\d+)/.exec(m.room)[1]) - 1 : 2;
+      const others = Array.from({ length: n }, (_, i) => ({ id: 'p' + (i + 2), name: NAMES[i % NAMES.length] + (i >= NAMES.length ? ' ' + (i + 1) : ''), role: 'guest', audio: i % 3 !== 1, video: i % 4 !== 2 }));
+      s = { id: randomBytes(16).toString('hex'), me: { id: 'p1', name: m.name, role: m.token ? 'host' : 'guest', audio: true, video: true }, others };
+      sessions.set(s.id, s);
+    }
+    send({ type: 'joined', session: s.id, participant: s.me.id, room: m.room, role: s.me.role, resume: s.id, participants: [s.me, ...s.others] });
+    if (m.room.startsWith('drop-') && !m.resume) timers.push(setTimeout(() => sock.destroy(), 3000));
+    if (m.room.startsWith('end-')) timers.push(setTimeout(() => { send({ type: 'closed', code: 2004, reason: 'The host ended the meeting.' }); sock.end(); }, 3000));
+    timers.push(setTimeout(() => send({ type: 'participant_joined', participant: { id: 'p99', name: 'Late Comer', role: 'guest', audio: false, video: false } }), 1500));
+  }
+});
+
+server.listen(port, '127.0.0.1', () => console.log(`mock edge on http://127.0.0.1:${port}/`));

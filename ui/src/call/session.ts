@@ -1,0 +1,387 @@
+/* session: signaling (WebSocket) and media (RTCPeerConnection) for one
+ * meeting. The server offers, we answer; offers are handled one at a time.
+ * The WebSocket reconnects with backoff and resumes the session while the
+ * peer connection keeps carrying media. No rendering: state goes to the
+ * store, events to the callbacks. */
+import { backoffDelay } from '../lib/backoff';
+import { deriveConnState, type SignalPhase } from '../lib/connstate';
+import { classifyClosed, classifyError, errorText, errorTitle, Err } from '../lib/errors';
+import { candidateMsg, joinMsg, parseServerMessage, type ClientMsg, type ServerMsg, type TrackInfo } from '../lib/protocol';
+import { rosterApply, rosterFromJoined, rosterSetSelfMedia } from '../lib/roster';
+import { isPublishMid, publishDirection, tracksByParticipant, type RecvSlot } from '../lib/tracks';
+import type { CallStore } from './state';
+
+export interface SessionEvents {
+  /* The call cannot go on (room gone, bad credential, ...). */
+  onFatal(title: string, text: string): void;
+  /* The server ended our session with closed{code, reason}. */
+  onClosed(code: number, reason: string): void;
+  onToast(text: string): void;
+}
+
+export interface SessionOptions {
+  room: string;
+  name: string;
+  token: string | null;
+  stream: MediaStream | null;
+  store: CallStore;
+  events: SessionEvents;
+  /* Overridable for tests. */
+  wsUrl?: string;
+}
+
+const PING_MS = 15000;
+const SILENCE_MS = 45000;
+
+export class Session {
+  private ws: WebSocket | null = null;
+  private pc: RTCPeerConnection | null = null;
+  private phase: SignalPhase = 'connecting';
+  private joinedOnce = false;
+  private failed = false;
+  private ended = false;
+  private resume: string | null = null;
+  private attempt = 0;
+  private retryTimer: number | undefined;
+  private pingTimer: number | undefined;
+  private lastRx = 0;
+  private offerChain: Promise<void> = Promise.resolve();
+  private trackMap: TrackInfo[] = [];
+  private streamIds = new Map<string, string>(); /* mid -> msid from ontrack */
+  private remote = new Map<string, MediaStream>();
+  private outbox: ClientMsg[] = []; /* candidates gathered while signaling was down */
+  private answeredSdp: string | null = null;
+  private readonly o: SessionOptions;
+
+  constructor(o: SessionOptions) {
+    this.o = o;
+  }
+
+  start(): void {
+    this.pingTimer = window.setInterval(() => this.tick(), PING_MS);
+    this.connect();
+  }
+
+  /* The MediaStream to show for a participant (self: the local stream). */
+  streamFor(id: string): MediaStream | null {
+    if (id === this.o.store.get().roster.self) return this.o.stream;
+    return this.remote.get(id) ?? null;
+  }
+
+  setMic(on: boolean): void {
+    this.setMedia(on, this.o.store.get().cam);
+  }
+
+  setCam(on: boolean): void {
+    this.setMedia(this.o.store.get().mic, on);
+  }
+
+  /* Leaves for good: tells the server, closes everything. */
+  leave(): void {
+    if (this.ended) return;
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ v: 1, type: 'leave' }));
+    this.teardown();
+  }
+
+  private setMedia(audio: boolean, video: boolean): void {
+    const s = this.o.stream;
+    const st = this.o.store.get();
+    audio = audio && st.hasMic;
+    video = video && st.hasCam;
+    s?.getAudioTracks().forEach((t) => (t.enabled = audio));
+    s?.getVideoTracks().forEach((t) => (t.enabled = video));
+    this.o.store.set({ mic: audio, cam: video, roster: rosterSetSelfMedia(st.roster, audio, video) });
+    if (this.phase === 'joined') this.send({ v: 1, type: 'media_state', audio, video });
+  }
+
+  private url(): string {
+    if (this.o.wsUrl) return this.o.wsUrl;
+    return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+  }
+
+  private updateConn(): void {
+    const pcState = this.pc ? this.pc.connectionState : 'none';
+    if (pcState === 'connected') this.failed = false;
+    this.o.store.set({ conn: deriveConnState(this.phase, pcState, this.failed) });
+  }
+
+  private connect(): void {
+    if (this.ended) return;
+    window.clearTimeout(this.retryTimer);
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.url());
+    } catch {
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    ws.onopen = () => {
+      if (this.ws !== ws) return;
+      this.lastRx = Date.now();
+      const o = this.o;
+      ws.send(JSON.stringify(joinMsg(o.room, o.name, o.token, this.resume)));
+    };
+    ws.onmessage = (e) => {
+      if (this.ws !== ws || typeof e.data !== 'string') return;
+      this.lastRx = Date.now();
+      const m = parseServerMessage(e.data);
+      if (m) this.handle(m);
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.scheduleReconnect();
+    };
+  }
+
+  /* Drops the current WebSocket without triggering its handlers. */
+  private dropWs(): void {
+    const ws = this.ws;
+    this.ws = null;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    try {
+      ws.close(1000);
+    } catch {
+      /* already closing */
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.ended) return;
+    this.dropWs();
+    this.phase = this.joinedOnce ? 'reconnecting' : 'connecting';
+    this.updateConn();
+    const delay = backoffDelay(this.attempt++);
+    window.clearTimeout(this.retryTimer);
+    this.retryTimer = window.setTimeout(() => this.connect(), delay);
+  }
+
+  /* Every 15 s: ping, and treat a server silent for 45 s as gone. */
+  private tick(): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - this.lastRx > SILENCE_MS) {
+      this.scheduleReconnect();
+      return;
+    }
+    ws.send(JSON.stringify({ v: 1, type: 'ping' }));
+  }
+
+  private send(m: ClientMsg): void {
+    const ws = this.ws;
+    /* An unsent answer is not kept: on resume the server sends its
+     * unanswered offer again. Candidates are kept and sent after resume. */
+    if (ws && ws.readyState === WebSocket.OPEN && this.phase === 'joined') ws.send(JSON.stringify(m));
+    else if (m.type === 'candidate') this.outbox.push(m);
+  }
+
+  private handle(m: ServerMsg): void {
+    const store = this.o.store;
+    switch (m.type) {
+      case 'joined': {
+        const st = store.get();
+        this.phase = 'joined';
+        this.joinedOnce = true;
+        this.attempt = 0;
+        this.resume = m.resume || null;
+        store.set({ role: m.role, roster: rosterFromJoined(m, this.o.name, st.mic, st.cam) });
+        if (!this.pc) this.newPc();
+        const out = this.outbox;
+        this.outbox = [];
+        for (const x of out) this.send(x);
+        this.send({ v: 1, type: 'media_state', audio: st.mic, video: st.cam });
+        this.updateConn();
+        break;
+      }
+      case 'offer': {
+        const pc = this.pc ?? this.newPc();
+        this.offerChain = this.offerChain
+          .then(() => this.answer(pc, m))
+          .catch((err) => {
+            console.error('offer failed', err);
+            if (pc === this.pc) this.o.events.onToast("Couldn't set up media with the server.");
+          });
+        break;
+      }
+      case 'participant_joined':
+      case 'participant_updated':
+      case 'participant_left': {
+        const st = store.get();
+        store.set({ roster: rosterApply(st.roster, m) });
+        this.syncRemote();
+        break;
+      }
+      case 'error':
+        this.onError(m.code, m.message, m.ref);
+        break;
+      case 'closed':
+        if (classifyClosed(m.code) === 'rejoin') {
+          /* The media server stopped or lost our media: a new session. */
+          this.o.events.onToast('Connection lost. Rejoining…');
+          this.freshJoin();
+        } else {
+          this.teardown();
+          this.o.events.onClosed(m.code, m.reason);
+        }
+        break;
+      case 'pong':
+        break;
+    }
+  }
+
+  private onError(code: number, message: string, ref?: string): void {
+    switch (classifyError(code, ref)) {
+      case 'fatal':
+        this.teardown();
+        this.o.events.onFatal(errorTitle(code), errorText(code, message));
+        break;
+      case 'fresh-join':
+        this.freshJoin();
+        break;
+      case 'retry':
+        this.o.events.onToast(errorText(code, message));
+        this.scheduleReconnect();
+        break;
+      case 'toast':
+        if (code !== Err.BAD_CANDIDATE) this.o.events.onToast(errorText(code, message));
+        break;
+    }
+  }
+
+  /* The old session is gone (or its media failed): new pc, join without resume. */
+  private freshJoin(): void {
+    if (this.ended) return;
+    const ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN && this.phase === 'joined')
+      ws.send(JSON.stringify({ v: 1, type: 'leave' }));
+    this.closePc();
+    this.resume = null;
+    this.outbox = [];
+    this.scheduleReconnect();
+  }
+
+  private newPc(): RTCPeerConnection {
+    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+    this.pc = pc;
+    this.trackMap = [];
+    this.answeredSdp = null;
+    this.streamIds.clear();
+    this.offerChain = Promise.resolve();
+    pc.onicecandidate = (e) => {
+      if (pc !== this.pc) return;
+      const c = e.candidate;
+      if (c && !c.candidate) return; /* an end-of-generation marker; the null event follows */
+      this.send(candidateMsg(c ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } : null));
+    };
+    pc.ontrack = (e) => {
+      if (pc !== this.pc) return;
+      const mid = e.transceiver.mid;
+      if (mid !== null && e.streams[0]) this.streamIds.set(mid, e.streams[0].id);
+      queueMicrotask(() => this.syncRemote());
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc !== this.pc) return;
+      if (pc.connectionState === 'failed') {
+        this.failed = true;
+        this.updateConn();
+        this.o.events.onToast('Media connection lost. Reconnecting…');
+        window.setTimeout(() => {
+          if (pc === this.pc && !this.ended) this.freshJoin();
+        }, 1000);
+        return;
+      }
+      this.updateConn();
+    };
+    return pc;
+  }
+
+  private closePc(): void {
+    const pc = this.pc;
+    this.pc = null;
+    if (pc) {
+      pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = null;
+      pc.close();
+    }
+    this.remote.clear();
+    this.bumpMedia();
+  }
+
+  private async answer(pc: RTCPeerConnection, m: Extract<ServerMsg, { type: 'offer' }>): Promise<void> {
+    if (pc !== this.pc) return;
+    if (m.sdp === this.answeredSdp && pc.signalingState === 'stable' && pc.localDescription) {
+      /* The same offer again (re-sent after a resume): our answer was lost. */
+      this.send({ v: 1, type: 'answer', sdp: pc.localDescription.sdp });
+      return;
+    }
+    await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+    this.trackMap = m.tracks;
+    const s = this.o.stream;
+    for (const tr of pc.getTransceivers()) {
+      if (!isPublishMid(tr.mid) || tr.currentDirection === 'stopped') continue;
+      const kind = tr.receiver.track.kind;
+      const track = (kind === 'audio' ? s?.getAudioTracks()[0] : s?.getVideoTracks()[0]) ?? null;
+      if (tr.sender.track !== track) await tr.sender.replaceTrack(track);
+      if (track && s) tr.sender.setStreams?.(s);
+      tr.direction = publishDirection(track !== null);
+    }
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (pc !== this.pc || !pc.localDescription) return;
+    this.answeredSdp = m.sdp;
+    this.send({ v: 1, type: 'answer', sdp: pc.localDescription.sdp });
+    this.syncRemote();
+  }
+
+  /* Rebuilds each participant's MediaStream from the transceivers. A new
+   * MediaStream object is made when its tracks change, so video elements
+   * pick the change up reliably. */
+  private syncRemote(): void {
+    const pc = this.pc;
+    if (!pc) return;
+    const slots: RecvSlot<MediaStreamTrack>[] = pc.getTransceivers().map((tr) => ({
+      mid: tr.mid,
+      direction: tr.currentDirection,
+      track: tr.receiver.track,
+      streamId: tr.mid !== null ? this.streamIds.get(tr.mid) : undefined,
+    }));
+    const want = tracksByParticipant(this.trackMap, slots);
+    const present = new Set(this.o.store.get().roster.list.map((p) => p.id));
+    let changed = false;
+    for (const [id, stream] of this.remote) {
+      const tracks = want.get(id);
+      if (!tracks || !present.has(id)) {
+        this.remote.delete(id);
+        changed = true;
+        continue;
+      }
+      const have = stream.getTracks();
+      if (have.length !== tracks.length || tracks.some((t) => !have.includes(t))) {
+        this.remote.set(id, new MediaStream(tracks));
+        changed = true;
+      }
+    }
+    for (const [id, tracks] of want) {
+      if (!this.remote.has(id) && present.has(id)) {
+        this.remote.set(id, new MediaStream(tracks));
+        changed = true;
+      }
+    }
+    if (changed) this.bumpMedia();
+  }
+
+  private bumpMedia(): void {
+    const st = this.o.store.get();
+    this.o.store.set({ mediaRev: st.mediaRev + 1 });
+  }
+
+  private teardown(): void {
+    this.ended = true;
+    window.clearTimeout(this.retryTimer);
+    window.clearInterval(this.pingTimer);
+    this.dropWs();
+    this.closePc();
+  }
+}
