@@ -25,7 +25,7 @@ BINARIES :=
 UNIT_TESTS :=
 FUZZERS :=
 
-.PHONY: all deps run test unit fuzz check fmt clean bench bench-quick ui
+.PHONY: all deps run test unit fuzz check fmt clean bench bench-quick ui ui-test
 all: deps-check
 
 include common/common.mk

@@ -235,7 +235,7 @@ void edge_api_request(edge_conn_t *c, edge_http_req_t *req, void *ud)
         if (ct == NULL)
             edge_api_error(cl, 404, VC_ERR_BAD_HTTP, "no such file");
         else
-            edge_api_file(cl, req, rel, ct, "public, max-age=3600");
+            edge_api_file(cl, req, rel, ct, "no-cache");
         break;
     }
     case EDGE_ROUTE_HEALTHZ:

@@ -79,9 +79,15 @@ void edge_route(int method, const char *path, edge_route_t *out)
     if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0) {
         edge_route_set(out, EDGE_ROUTE_INDEX, method, HTTP_GET, "GET, HEAD");
     } else if (strncmp(path, "/r/", 3) == 0) {
-        if (!vc_proto_id_ok(path + 3))
-            return;
+        /* "/r/<room>/" is the same page: links get pasted with a slash. */
         snprintf(out->arg, sizeof(out->arg), "%s", path + 3);
+        size_t n = strlen(out->arg);
+        if (n > 0 && out->arg[n - 1] == '/')
+            out->arg[n - 1] = '\0';
+        if (!vc_proto_id_ok(out->arg)) {
+            out->arg[0] = '\0';
+            return;
+        }
         edge_route_set(out, EDGE_ROUTE_INDEX, method, HTTP_GET, "GET, HEAD");
     } else if (strncmp(path, "/assets/", 8) == 0) {
         if (!edge_asset_name_ok(path + 8)) {

@@ -210,6 +210,8 @@ static void t_routes(void)
         {HTTP_GET, "/", EDGE_ROUTE_INDEX, ""},
         {HTTP_HEAD, "/", EDGE_ROUTE_INDEX, ""},
         {HTTP_GET, "/r/abc-defg-hij", EDGE_ROUTE_INDEX, "abc-defg-hij"},
+        {HTTP_GET, "/r/abc-defg-hij/", EDGE_ROUTE_INDEX, "abc-defg-hij"},
+        {HTTP_GET, "/r//", EDGE_ROUTE_NOT_FOUND, ""},
         {HTTP_GET, "/r/a b", EDGE_ROUTE_NOT_FOUND, ""},
         {HTTP_GET, "/r/", EDGE_ROUTE_NOT_FOUND, ""},
         {HTTP_GET, "/assets/index-1a2b.js", EDGE_ROUTE_ASSET, "index-1a2b.js"},
