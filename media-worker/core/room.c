@@ -1,0 +1,283 @@
+#include "media-worker/core/room.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+/* Creates an empty room. */
+room_t *room_new(const char *id, void *user)
+{
+    room_t *r = vc_calloc(1, sizeof(*r));
+    snprintf(r->id, sizeof(r->id), "%s", id);
+    r->user = user;
+    return r;
+}
+
+/* Frees r and its participants. */
+void room_free(room_t *r)
+{
+    if (r == NULL)
+        return;
+    while (r->parts != NULL) {
+        room_part_t *p = r->parts;
+        r->parts = p->next;
+        free(p);
+    }
+    free(r);
+}
+
+/* Binds an m-line of sub to publisher pub's kind: reuses an m-line an
+ * answer confirmed inactive, else appends. Returns 0 or -1 when full. */
+static int room_sub_bind(room_part_t *sub, room_part_t *pub, sdp_kind_t kind)
+{
+    room_mline_t *m = NULL;
+    for (size_t i = 2; i < sub->n_ml && m == NULL; i++)
+        if (sub->ml[i].pub == NULL && sub->ml[i].kind == kind && sub->ml[i].answered_inactive)
+            m = &sub->ml[i];
+    if (m == NULL) {
+        if (sub->n_ml == ROOM_MAX_MLINES)
+            return -1;
+        m = &sub->ml[sub->n_ml++];
+    }
+    memset(m, 0, sizeof(*m));
+    m->kind = kind;
+    m->pub = pub;
+    snprintf(m->track, sizeof(m->track), "%s-%c", pub->id, kind == SDP_KIND_AUDIO ? 'a' : 'v');
+    sub->dirty = 1;
+    return 0;
+}
+
+/* Free m-lines sub would need for one more publisher. */
+static int room_sub_room_for(const room_part_t *sub)
+{
+    size_t free_a = 0, free_v = 0;
+    for (size_t i = 2; i < sub->n_ml; i++)
+        if (sub->ml[i].pub == NULL && sub->ml[i].answered_inactive)
+            *(sub->ml[i].kind == SDP_KIND_AUDIO ? &free_a : &free_v) += 1;
+    size_t need = (free_a ? 0 : 1) + (free_v ? 0 : 1);
+    return sub->n_ml + need <= ROOM_MAX_MLINES;
+}
+
+/* Adds p with its two publish m-lines and cross-subscribes it. */
+room_part_t *room_join(room_t *r, const char *id, const char *name, const char *role,
+                       void *user)
+{
+    if (r->n_parts + 1 > (ROOM_MAX_MLINES - 2) / 2)
+        return NULL;
+    for (room_part_t *q = r->parts; q != NULL; q = q->next)
+        if (!room_sub_room_for(q))
+            return NULL;
+    room_part_t *p = vc_calloc(1, sizeof(*p));
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    snprintf(p->name, sizeof(p->name), "%s", name);
+    snprintf(p->role, sizeof(p->role), "%s", role);
+    p->audio = p->video = 1;
+    p->room = r;
+    p->user = user;
+    p->ml[0].kind = SDP_KIND_AUDIO;
+    p->ml[1].kind = SDP_KIND_VIDEO;
+    p->n_ml = 2;
+    p->dirty = 1;
+    for (room_part_t *q = r->parts; q != NULL; q = q->next) {
+        room_sub_bind(p, q, SDP_KIND_AUDIO);
+        room_sub_bind(p, q, SDP_KIND_VIDEO);
+        room_sub_bind(q, p, SDP_KIND_AUDIO);
+        room_sub_bind(q, p, SDP_KIND_VIDEO);
+    }
+    room_part_t **tail = &r->parts; /* join order, for rosters */
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = p;
+    r->n_parts++;
+    return p;
+}
+
+/* Unlinks and frees p; everyone's m-lines for it turn inactive. */
+void room_leave(room_t *r, room_part_t *p)
+{
+    room_part_t **pp = &r->parts;
+    while (*pp != NULL && *pp != p)
+        pp = &(*pp)->next;
+    if (*pp == NULL)
+        return;
+    *pp = p->next;
+    r->n_parts--;
+    for (room_part_t *q = r->parts; q != NULL; q = q->next) {
+        for (size_t i = 2; i < q->n_ml; i++) {
+            if (q->ml[i].pub != p)
+                continue;
+            q->ml[i].pub = NULL;
+            q->ml[i].live = 0;
+            q->ml[i].track[0] = '\0';
+            q->dirty = 1;
+        }
+    }
+    free(p);
+}
+
+/* Records p's SSRCs for kind and dirties subscribers bound to it. */
+int room_set_published(room_part_t *p, sdp_kind_t kind, uint32_t ssrc, uint32_t rtx)
+{
+    if (kind > SDP_KIND_VIDEO || (p->ssrc[kind] == ssrc && p->rtx[kind] == rtx))
+        return 0;
+    p->ssrc[kind] = ssrc;
+    p->rtx[kind] = rtx;
+    for (room_part_t *q = p->room->parts; q != NULL; q = q->next)
+        for (size_t i = 2; i < q->n_ml; i++)
+            if (q->ml[i].pub == p && q->ml[i].kind == kind)
+                q->dirty = 1;
+    return 1;
+}
+
+/* Describes m-line i of p for the SDP builder. */
+static void room_offer_mline(room_part_t *p, size_t i, sdp_offer_mline_t *o)
+{
+    room_mline_t *m = &p->ml[i];
+    memset(o, 0, sizeof(*o));
+    o->kind = m->kind;
+    if (i < 2) {
+        o->dir = SDP_DIR_RECVONLY;
+        return;
+    }
+    m->offered_inactive = m->pub == NULL;
+    if (m->pub == NULL) {
+        o->dir = SDP_DIR_INACTIVE;
+        return;
+    }
+    o->dir = SDP_DIR_SENDONLY;
+    o->msid_stream = m->pub->id;
+    o->msid_track = m->track;
+    o->ssrc = m->pub->ssrc[m->kind];
+    o->rtx_ssrc = o->ssrc ? m->pub->rtx[m->kind] : 0;
+}
+
+/* One outstanding offer at a time; a dirty session gets the next one. */
+int room_offer_begin(room_part_t *p, int force, sdp_offer_mline_t *out, size_t max, size_t *n)
+{
+    if (p->offer_out || (!p->dirty && !force) || max < p->n_ml)
+        return 0;
+    for (size_t i = 0; i < p->n_ml; i++)
+        room_offer_mline(p, i, &out[i]);
+    *n = p->n_ml;
+    p->n_offered = p->n_ml;
+    p->offer_out = 1;
+    p->dirty = 0;
+    p->version++;
+    return 1;
+}
+
+/* Checks that the answer's m-lines are the offer's, in order. */
+static room_err_t room_check_answer(const room_part_t *p, const sdp_answer_t *a, char *err,
+                                    size_t errlen)
+{
+    if (!p->offer_out) {
+        snprintf(err, errlen, "no offer is outstanding");
+        return ROOM_ERR_STATE;
+    }
+    if (a->n_mlines != p->n_offered) {
+        snprintf(err, errlen, "answer has %zu m-lines, the offer %zu", a->n_mlines,
+                 p->n_offered);
+        return ROOM_ERR_MISMATCH;
+    }
+    for (size_t i = 0; i < a->n_mlines; i++) {
+        char mid[24];
+        snprintf(mid, sizeof(mid), "%zu", i);
+        const sdp_answer_mline_t *am = &a->mlines[i];
+        if (am->kind != p->ml[i].kind || (!am->rejected && strcmp(am->mid, mid) != 0)) {
+            snprintf(err, errlen, "m-line %zu does not match the offer", i);
+            return ROOM_ERR_MISMATCH;
+        }
+    }
+    return ROOM_OK;
+}
+
+/* Validates, then takes accepted payload types, inactive confirmations and
+ * the publisher SSRCs of mids 0 and 1. */
+room_err_t room_apply_answer(room_part_t *p, const sdp_answer_t *a, char *err, size_t errlen)
+{
+    room_err_t rc = room_check_answer(p, a, err, errlen);
+    if (rc != ROOM_OK)
+        return rc;
+    for (size_t i = 0; i < a->n_mlines; i++) {
+        const sdp_answer_mline_t *am = &a->mlines[i];
+        room_mline_t *m = &p->ml[i];
+        if (am->rejected)
+            memset(m->pts, 0, sizeof(m->pts));
+        else
+            memcpy(m->pts, am->pts, sizeof(m->pts));
+        if (i < 2) {
+            uint32_t rtx, ssrc = sdp_mline_media_ssrc(am, &rtx);
+            if (ssrc != 0 && !am->rejected)
+                room_set_published(p, m->kind, ssrc, rtx);
+            continue;
+        }
+        m->answered_inactive = m->offered_inactive;
+        m->live = !m->offered_inactive && m->pub != NULL && !am->rejected;
+    }
+    p->offer_out = 0;
+    return ROOM_OK;
+}
+
+/* Scans the room for m-lines bound to (p, kind) that accept pt. */
+size_t room_subscribers(const room_part_t *p, sdp_kind_t kind, uint8_t pt, room_part_t **out,
+                        size_t max)
+{
+    size_t n = 0;
+    for (room_part_t *q = p->room->parts; q != NULL && n < max; q = q->next) {
+        if (q == p)
+            continue;
+        for (size_t i = 2; i < q->n_ml; i++) {
+            const room_mline_t *m = &q->ml[i];
+            if (m->pub == p && m->kind == kind && m->live &&
+                (pt == ROOM_PT_ANY || (pt < 128 && ((m->pts[pt >> 3] >> (pt & 7)) & 1)))) {
+                out[n++] = q;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+/* Matches ssrc against p's media and RTX SSRCs. */
+int room_part_kind_of(const room_part_t *p, uint32_t ssrc, int *is_rtx)
+{
+    if (ssrc == 0)
+        return -1;
+    for (int k = 0; k < 2; k++) {
+        if (p->ssrc[k] == ssrc) {
+            *is_rtx = 0;
+            return k;
+        }
+        if (p->rtx[k] == ssrc) {
+            *is_rtx = 1;
+            return k;
+        }
+    }
+    return -1;
+}
+
+/* Linear scan: rooms are small and this runs per feedback packet only. */
+room_part_t *room_find_ssrc(room_t *r, uint32_t ssrc, sdp_kind_t *kind, int *is_rtx)
+{
+    for (room_part_t *q = r->parts; q != NULL; q = q->next) {
+        int k = room_part_kind_of(q, ssrc, is_rtx);
+        if (k >= 0) {
+            *kind = (sdp_kind_t)k;
+            return q;
+        }
+    }
+    return NULL;
+}
+
+/* Throttles keyframe requests per publisher track. */
+int room_pli_allow(room_part_t *p, sdp_kind_t kind, uint64_t now_ms)
+{
+    if (kind > SDP_KIND_VIDEO)
+        return 0;
+    if (p->last_pli_ms[kind] != 0 && now_ms - p->last_pli_ms[kind] < ROOM_PLI_INTERVAL_MS)
+        return 0;
+    p->last_pli_ms[kind] = now_ms ? now_ms : 1;
+    return 1;
+}

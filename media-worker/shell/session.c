@@ -1,0 +1,502 @@
+/* session: one browser session on the worker: join / resume / detach /
+ * leave, the roster events, and offer/answer driven by the room core. The
+ * peer (ICE/DTLS/SRTP) is created per session and freed at the end of the
+ * loop turn after the session is removed, never inside its callbacks. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "media-worker/core/sdp.h"
+#include "media-worker/shell/worker.h"
+
+#define MW_MAX_CANDS 16
+
+/* {id, name, role, audio, video} of a participant, for roster messages. */
+static json_t *mw_part_json(const room_part_t *p)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", p->id, "name", p->name, "role", p->role,
+                     "audio", p->audio, "video", p->video);
+}
+
+/* Sends msg (taken) to every participant of r but except. */
+static void mw_room_broadcast(room_t *r, const room_part_t *except, json_t *msg)
+{
+    for (room_part_t *q = r->parts; q != NULL; q = q->next)
+        if (q != except)
+            mw_deliver(q->user, json_incref(msg));
+    json_decref(msg);
+}
+
+/* Reports participants + rooms to the registry. */
+static void mw_load_update(mw_worker_t *w)
+{
+    int load = (int)g_hash_table_size(w->rooms);
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, w->rooms);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        load += (int)((room_t *)v)->n_parts;
+    if (w->reg != NULL)
+        mw_registry_set_load(w->reg, load);
+}
+
+/* closed{code, reason} */
+json_t *mw_closed_msg(int code, const char *reason)
+{
+    json_t *m = vc_proto_msg("closed");
+    json_object_set_new(m, "code", json_integer(code));
+    json_object_set_new(m, "reason", json_string(reason));
+    return m;
+}
+
+/* Sends an error to the session's browser. */
+static void mw_session_error(mw_session_t *s, vc_err_t code, const char *detail, const char *ref)
+{
+    mw_deliver(s, vc_proto_error(code, detail, ref));
+}
+
+/* joined{session, participant, room, role, resume, participants}. */
+static void mw_send_joined(mw_session_t *s)
+{
+    json_t *list = json_array();
+    for (room_part_t *q = s->room->parts; q != NULL; q = q->next)
+        json_array_append_new(list, mw_part_json(q));
+    json_t *m = vc_proto_msg("joined");
+    json_object_set_new(m, "session", json_string(s->id));
+    json_object_set_new(m, "participant", json_string(s->part->id));
+    json_object_set_new(m, "room", json_string(s->room->id));
+    json_object_set_new(m, "role", json_string(s->part->role));
+    json_object_set_new(m, "resume", json_string(s->id));
+    json_object_set_new(m, "participants", list);
+    mw_deliver(s, m);
+}
+
+/* Peer state changes: connected -> keyframes; failed/closed -> removal. */
+void mw_session_on_state(mw_peer_t *p, mw_peer_state_t st, void *user)
+{
+    mw_session_t *s = user;
+    if (s->dead)
+        return;
+    if (st == MW_PEER_CONNECTED) {
+        s->connected = 1;
+        VC_INFO("session %.8s: media connected", s->id);
+        mw_media_subscriber_keyframes(s, vc_now_ms());
+    } else if (st == MW_PEER_FAILED || st == MW_PEER_CLOSED) {
+        s->connected = 0;
+        VC_INFO("session %.8s: media %s", s->id, st == MW_PEER_FAILED ? "failed" : "closed");
+        mw_session_remove(s, 1,
+                          mw_closed_msg(VC_ERR_UNAVAILABLE, st == MW_PEER_FAILED
+                                                                ? "media connection failed"
+                                                                : "media connection closed"));
+    }
+}
+
+/* All local candidates are known: the first offer can go. */
+void mw_session_on_gathered(mw_peer_t *p, void *user)
+{
+    mw_session_t *s = user;
+    if (s->dead || s->gathered)
+        return;
+    s->gathered = 1;
+    mw_session_offer(s);
+}
+
+/* Returns the room id's room, creating it on first join. */
+static room_t *mw_room_get(mw_worker_t *w, const char *id)
+{
+    room_t *r = g_hash_table_lookup(w->rooms, id);
+    if (r == NULL) {
+        r = room_new(id, w);
+        g_hash_table_insert(w->rooms, r->id, r);
+        VC_INFO("room %s created", id);
+    }
+    return r;
+}
+
+/* Destroys r if it emptied and tells the registry. */
+static void mw_room_maybe_free(mw_worker_t *w, room_t *r)
+{
+    if (r->n_parts > 0)
+        return;
+    VC_INFO("room %s empty, released", r->id);
+    if (w->reg != NULL)
+        mw_registry_release_room(w->reg, r->id);
+    g_hash_table_remove(w->rooms, r->id);
+    room_free(r);
+}
+
+/* Creates the session's peer with the worker's ICE settings. */
+static mw_peer_t *mw_session_peer(mw_worker_t *w, mw_session_t *s)
+{
+    mw_peer_config_t cfg = {
+        .ctx = w->ctx,
+        .ice_addresses = (const char *const *)w->ice_addresses,
+        .n_ice_addresses = w->n_ice_addresses,
+        .announced_ip = w->announced_ip,
+        .port_min = (uint16_t)w->port_min,
+        .port_max = (uint16_t)w->port_max,
+    };
+    return mw_peer_new(&cfg, w->dtls, &w->peer_cb, s);
+}
+
+/* A fresh join: session, participant, peer; roster to everyone. */
+static void mw_join_fresh(mw_worker_t *w, mw_session_t *s, const json_t *m)
+{
+    room_t *r = mw_room_get(w, json_string_value(json_object_get(m, "room")));
+    char pid[VC_PROTO_MAX_ID + 1];
+    pid[0] = 'p';
+    vc_random_hex(pid + 1, 8);
+    const char *role = json_string_value(json_object_get(m, "role"));
+    room_part_t *p =
+        room_join(r, pid, json_string_value(json_object_get(m, "name")), role, s);
+    if (p == NULL) {
+        mw_session_error(s, VC_ERR_ROOM_FULL, NULL, "join");
+        goto fail;
+    }
+    s->room = r;
+    s->part = p;
+    s->peer = mw_session_peer(w, s);
+    if (s->peer == NULL) {
+        room_leave(r, p);
+        s->part = NULL;
+        mw_session_error(s, VC_ERR_INTERNAL, "cannot create the media transport", "join");
+        goto fail;
+    }
+    g_hash_table_insert(w->sessions, s->id, s);
+    VC_INFO("session %.8s joined room %s as %s (%s)", s->id, r->id, p->id, role);
+    mw_send_joined(s);
+    mw_room_broadcast(r, p, json_pack("{s:i, s:s, s:o}", "v", VC_PROTO_VERSION, "type",
+                                      "participant_joined", "participant", mw_part_json(p)));
+    mw_room_renegotiate(r);
+    mw_load_update(w);
+    return;
+fail:
+    mw_room_maybe_free(w, r);
+    free(s);
+}
+
+/* Re-attaches a detached (or moved) session to a new edge. */
+static void mw_join_resume(mw_session_t *s, mw_edge_t *e)
+{
+    s->edge = e;
+    s->detached_at_ms = 0;
+    VC_INFO("session %.8s resumed on edge %s", s->id, e->id);
+    mw_send_joined(s);
+    if (s->last_offer != NULL)
+        mw_deliver(s, json_incref(s->last_offer));
+}
+
+/* join{session, edge, edge_url, room, name, role, resume?} */
+void mw_on_join(mw_worker_t *w, const json_t *m, uint64_t now_ms)
+{
+    const char *sid = json_string_value(json_object_get(m, "session"));
+    const char *room = json_string_value(json_object_get(m, "room"));
+    mw_edge_t *e = mw_edge_get(w, json_string_value(json_object_get(m, "edge")),
+                               json_string_value(json_object_get(m, "edge_url")), now_ms);
+    if (e == NULL)
+        return;
+    mw_session_t *s = g_hash_table_lookup(w->sessions, sid);
+    int resume = json_is_true(json_object_get(m, "resume"));
+    if (s != NULL && !s->dead && resume && strcmp(s->room->id, room) == 0) {
+        mw_join_resume(s, e);
+        return;
+    }
+    mw_session_t tmp = {.edge = e};
+    snprintf(tmp.id, sizeof(tmp.id), "%s", sid);
+    if (resume) {
+        mw_session_error(&tmp, VC_ERR_SESSION_NOT_FOUND, NULL, "join");
+        return;
+    }
+    if (s != NULL) {
+        mw_session_error(&tmp, VC_ERR_ALREADY_JOINED, NULL, "join");
+        return;
+    }
+    s = vc_calloc(1, sizeof(*s));
+    *s = tmp;
+    s->w = w;
+    vc_random_bytes(&s->sdp_session_id, sizeof(s->sdp_session_id));
+    s->sdp_session_id &= 0x7fffffffffffffffULL;
+    rtp_rx_init(&s->rx[SDP_KIND_AUDIO], 48000);
+    rtp_rx_init(&s->rx[SDP_KIND_VIDEO], 90000);
+    mw_join_fresh(w, s, m);
+}
+
+/* The tracks array of an offer: active subscription m-lines. */
+static json_t *mw_offer_tracks(const room_part_t *p)
+{
+    json_t *a = json_array();
+    for (size_t i = 2; i < p->n_ml; i++) {
+        const room_mline_t *m = &p->ml[i];
+        if (m->pub == NULL)
+            continue;
+        char mid[24];
+        snprintf(mid, sizeof(mid), "%zu", i);
+        json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "mid", mid, "participant",
+                                           m->pub->id, "kind",
+                                           m->kind == SDP_KIND_AUDIO ? "audio" : "video"));
+    }
+    return a;
+}
+
+/* Renders the SDP for the m-lines room_offer_begin chose. NULL if too big. */
+static char *mw_offer_sdp(mw_session_t *s, const sdp_offer_mline_t *ml, size_t n)
+{
+    const char *cands[MW_MAX_CANDS];
+    sdp_offer_t o = {
+        .session_id = s->sdp_session_id,
+        .version = s->part->version,
+        .ice_ufrag = mw_peer_ice_ufrag(s->peer),
+        .ice_pwd = mw_peer_ice_pwd(s->peer),
+        .fingerprint = mw_dtls_identity_fingerprint(s->w->dtls),
+        .candidates = cands,
+        .n_candidates = mw_peer_local_candidates(s->peer, cands, MW_MAX_CANDS),
+        .mlines = ml,
+        .n_mlines = n,
+    };
+    char *buf = vc_malloc(VC_PROTO_MAX_SDP);
+    size_t len;
+    if (sdp_build_offer(&o, buf, VC_PROTO_MAX_SDP, &len) == 0)
+        return buf;
+    o.candidates_first_only = 1;
+    if (sdp_build_offer(&o, buf, VC_PROTO_MAX_SDP, &len) == 0)
+        return buf;
+    free(buf);
+    return NULL;
+}
+
+/* Sends the next offer if the layout changed and none is outstanding. */
+void mw_session_offer(mw_session_t *s)
+{
+    if (s->dead || !s->gathered || s->part == NULL)
+        return;
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    size_t n;
+    if (!room_offer_begin(s->part, 0, ml, ROOM_MAX_MLINES, &n))
+        return;
+    char *sdp = mw_offer_sdp(s, ml, n);
+    if (sdp == NULL) {
+        VC_ERROR("session %.8s: offer exceeds %d bytes", s->id, VC_PROTO_MAX_SDP);
+        s->part->offer_out = 0;
+        return;
+    }
+    json_t *m = vc_proto_msg("offer");
+    json_object_set_new(m, "sdp", json_string(sdp));
+    json_object_set_new(m, "tracks", mw_offer_tracks(s->part));
+    free(sdp);
+    json_decref(s->last_offer);
+    s->last_offer = json_incref(m);
+    mw_deliver(s, m);
+}
+
+/* Offers to every dirty participant of r. */
+void mw_room_renegotiate(room_t *r)
+{
+    for (room_part_t *q = r->parts; q != NULL; q = q->next)
+        mw_session_offer(q->user);
+}
+
+/* First answer only: ICE credentials and DTLS role/fingerprint to the peer. */
+static int mw_answer_transport(mw_session_t *s, const sdp_answer_t *a)
+{
+    if (s->remote_set)
+        return 0;
+    mw_dtls_role_t role =
+        a->setup == SDP_SETUP_ACTIVE ? MW_DTLS_ROLE_SERVER : MW_DTLS_ROLE_CLIENT;
+    if (mw_peer_set_remote(s->peer, a->ice_ufrag, a->ice_pwd, a->fp_alg, a->fp, role) != 0)
+        return -1;
+    s->remote_set = 1;
+    return 0;
+}
+
+/* Validates and applies the answer; bad_sdp / bad_state leave state as is. */
+static vc_err_t mw_answer_apply(mw_session_t *s, const char *sdp, char *err, size_t errlen)
+{
+    sdp_answer_t *a = vc_malloc(sizeof(*a));
+    vc_err_t rc = VC_ERR_BAD_SDP;
+    if (!s->part->offer_out) {
+        snprintf(err, errlen, "no offer is outstanding");
+        rc = VC_ERR_BAD_STATE;
+        goto out;
+    }
+    if (sdp_parse_answer(sdp, strlen(sdp), a, err, errlen) != 0)
+        goto out;
+    room_err_t re = room_apply_answer(s->part, a, err, errlen);
+    if (re != ROOM_OK) {
+        rc = re == ROOM_ERR_STATE ? VC_ERR_BAD_STATE : VC_ERR_BAD_SDP;
+        goto out;
+    }
+    if (mw_answer_transport(s, a) != 0) {
+        snprintf(err, errlen, "unusable ICE credentials or DTLS fingerprint");
+        goto out;
+    }
+    for (size_t i = 0; i < a->n_candidates; i++)
+        mw_peer_add_remote_candidate(s->peer, a->candidates[i]);
+    rc = VC_OK;
+out:
+    free(a);
+    return rc;
+}
+
+/* answer{session, sdp} */
+void mw_on_answer(mw_session_t *s, const json_t *m, uint64_t now_ms)
+{
+    char err[200];
+    const char *sdp = json_string_value(json_object_get(m, "sdp"));
+    vc_err_t rc = mw_answer_apply(s, sdp, err, sizeof(err));
+    if (rc != VC_OK) {
+        VC_INFO("session %.8s: answer rejected: %s", s->id, err);
+        mw_session_error(s, rc, err, "answer");
+        return;
+    }
+    json_decref(s->last_offer);
+    s->last_offer = NULL;
+    if (s->connected)
+        mw_media_subscriber_keyframes(s, now_ms);
+    /* New publisher SSRCs dirty the subscribers; our own changes re-offer. */
+    mw_room_renegotiate(s->room);
+}
+
+/* candidate{session, candidate, sdpMid?}: null or "" ends the candidates. */
+void mw_on_candidate(mw_session_t *s, const json_t *m)
+{
+    const char *c = json_string_value(json_object_get(m, "candidate"));
+    if (c == NULL || c[0] == '\0')
+        return;
+    if (mw_peer_add_remote_candidate(s->peer, c) != 0)
+        mw_session_error(s, VC_ERR_BAD_CANDIDATE, NULL, "candidate");
+}
+
+/* media_state{session, audio, video} -> participant_updated to the others. */
+void mw_on_media_state(mw_session_t *s, const json_t *m)
+{
+    s->part->audio = json_is_true(json_object_get(m, "audio"));
+    s->part->video = json_is_true(json_object_get(m, "video"));
+    mw_room_broadcast(s->room, s->part,
+                      json_pack("{s:i, s:s, s:o}", "v", VC_PROTO_VERSION, "type",
+                                "participant_updated", "participant", mw_part_json(s->part)));
+}
+
+/* The WebSocket went away: keep the session detach_grace_ms. */
+void mw_session_detach(mw_session_t *s, uint64_t now_ms)
+{
+    if (s->edge == NULL)
+        return;
+    s->edge = NULL;
+    s->detached_at_ms = now_ms ? now_ms : 1;
+    VC_INFO("session %.8s detached", s->id);
+}
+
+/* End of the loop turn: free what mw_session_remove queued. */
+static gboolean mw_reap_idle(gpointer data)
+{
+    mw_worker_t *w = data;
+    g_source_unref(w->reap_src);
+    w->reap_src = NULL;
+    mw_sessions_reap(w);
+    return G_SOURCE_REMOVE;
+}
+
+/* Queues one high-priority idle source that reaps the dead sessions. */
+static void mw_reap_schedule(mw_worker_t *w)
+{
+    if (w->reap_src != NULL)
+        return;
+    w->reap_src = g_idle_source_new();
+    g_source_set_priority(w->reap_src, G_PRIORITY_HIGH);
+    g_source_set_callback(w->reap_src, mw_reap_idle, w, NULL);
+    g_source_attach(w->reap_src, w->ctx);
+}
+
+/* Leaves the room (participant_left + renegotiation), notifies the edge,
+ * and queues the session; the peer is freed by mw_sessions_reap. */
+void mw_session_remove(mw_session_t *s, int notify, json_t *closed)
+{
+    mw_worker_t *w = s->w;
+    if (s->dead) {
+        json_decref(closed);
+        return;
+    }
+    s->dead = 1;
+    if (notify)
+        mw_send_close(s, closed);
+    else
+        json_decref(closed);
+    room_t *r = s->room;
+    char pid[ROOM_MAX_ID + 1];
+    snprintf(pid, sizeof(pid), "%s", s->part->id);
+    room_leave(r, s->part);
+    s->part = NULL;
+    VC_INFO("session %.8s (%s) left room %s; rtp garbage %llu, unknown ssrc %llu, "
+            "rtcp garbage %llu, forward failures %llu",
+            s->id, pid, r->id, (unsigned long long)s->rtp_garbage,
+            (unsigned long long)s->unknown_ssrc, (unsigned long long)s->rtcp_garbage,
+            (unsigned long long)s->fwd_fail);
+    mw_room_broadcast(r, NULL, json_pack("{s:i, s:s, s:s}", "v", VC_PROTO_VERSION, "type",
+                                         "participant_left", "participant", pid));
+    mw_room_renegotiate(r);
+    mw_room_maybe_free(w, r);
+    s->room = NULL;
+    g_hash_table_remove(w->sessions, s->id);
+    s->next_dead = w->dead;
+    w->dead = s;
+    mw_load_update(w);
+    mw_reap_schedule(w);
+}
+
+/* Detach grace and edge silence, checked a few times per second. */
+void mw_sessions_tick(mw_worker_t *w, uint64_t now_ms)
+{
+    GPtrArray *expired = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, w->sessions);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        mw_session_t *s = v;
+        if (s->edge != NULL && now_ms - s->edge->last_seen_ms > (uint64_t)w->edge_timeout_ms) {
+            VC_INFO("edge %s silent for %ld ms", s->edge->url, w->edge_timeout_ms);
+            mw_session_detach(s, now_ms);
+        }
+        if (s->edge == NULL && now_ms - s->detached_at_ms > (uint64_t)w->detach_grace_ms)
+            g_ptr_array_add(expired, s);
+    }
+    for (guint i = 0; i < expired->len; i++) {
+        mw_session_t *s = expired->pdata[i];
+        VC_INFO("session %.8s: detach grace over", s->id);
+        mw_session_remove(s, 0, NULL);
+    }
+    g_ptr_array_free(expired, TRUE);
+}
+
+/* Shutdown: close{closed 5001} to every attached session, then remove all. */
+void mw_sessions_close_all(mw_worker_t *w)
+{
+    GPtrArray *all = g_ptr_array_new();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, w->sessions);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        g_ptr_array_add(all, v);
+    for (guint i = 0; i < all->len; i++)
+        mw_session_remove(all->pdata[i], 1,
+                          mw_closed_msg(MW_CLOSE_SHUTDOWN, "the media server is shutting down"));
+    g_ptr_array_free(all, TRUE);
+}
+
+/* Frees sessions removed during this loop turn, with their peers. */
+void mw_sessions_reap(mw_worker_t *w)
+{
+    if (w->reap_src != NULL) {
+        g_source_destroy(w->reap_src);
+        g_source_unref(w->reap_src);
+        w->reap_src = NULL;
+    }
+    while (w->dead != NULL) {
+        mw_session_t *s = w->dead;
+        w->dead = s->next_dead;
+        if (s->peer != NULL)
+            mw_peer_free(s->peer);
+        json_decref(s->last_offer);
+        free(s);
+    }
+}
