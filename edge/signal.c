@@ -245,6 +245,7 @@ void edge_sig_client_gone(edge_client_t *cl)
         return;
     json_t *m = vc_proto_msg("detach");
     json_object_set_new(m, "session", json_string(cl->session));
+    json_object_set_new(m, "edge", json_string(cl->e->id));
     edge_worker_send(cl->e, cl->worker, m);
     json_decref(m);
     edge_sig_forget(cl);

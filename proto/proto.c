@@ -83,7 +83,7 @@ static const vc_msg_spec_t vc_specs[] = {
      {REQ("session", F_ID), {"candidate", F_STR_NULL, 1, VC_PROTO_MAX_CANDIDATE},
       OPTS("sdpMid", 32)}},
     {VC_CH_EDGE_WORKER, "leave", {REQ("session", F_ID)}},
-    {VC_CH_EDGE_WORKER, "detach", {REQ("session", F_ID)}},
+    {VC_CH_EDGE_WORKER, "detach", {REQ("session", F_ID), OPT("edge", F_ID)}},
     {VC_CH_EDGE_WORKER,
      "media_state",
      {REQ("session", F_ID), REQ("audio", F_BOOL), REQ("video", F_BOOL)}},

@@ -26,6 +26,14 @@ static mw_session_t *mw_ctl_session(mw_worker_t *w, const json_t *m, uint64_t no
     return s;
 }
 
+/* A detach names the edge that lost the WebSocket; a late one from an edge
+ * the session already left (resumed elsewhere) must not detach it again. */
+static int mw_ctl_from_session_edge(const mw_session_t *s, const json_t *m)
+{
+    const char *edge = json_string_value(json_object_get(m, "edge"));
+    return edge == NULL || (s->edge != NULL && strcmp(s->edge->id, edge) == 0);
+}
+
 /* Routes one validated command to its handler. */
 static void mw_ctl_dispatch(mw_worker_t *w, const json_t *m, const char *type, uint64_t now_ms)
 {
@@ -51,7 +59,7 @@ static void mw_ctl_dispatch(mw_worker_t *w, const json_t *m, const char *type, u
         mw_on_media_state(s, m);
     else if (strcmp(type, "leave") == 0)
         mw_session_remove(s, 1, NULL);
-    else if (strcmp(type, "detach") == 0)
+    else if (strcmp(type, "detach") == 0 && mw_ctl_from_session_edge(s, m))
         mw_session_detach(s, now_ms);
 }
 
