@@ -34,6 +34,8 @@ include edge/edge.mk
 include router/router.mk
 include media-worker/media-worker.mk
 -include tests/peer/peer.mk
+-include media-worker/core/quality.mk
+-include tools/loadgen/loadgen.mk
 include tools/tools.mk
 include tests/tests.mk
 include ui/ui.mk
