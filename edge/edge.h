@@ -18,6 +18,7 @@
 
 #define EDGE_ROUTER_TIMEOUT_MS 3000
 #define EDGE_HEADER_TIMEOUT_MS 10000
+#define EDGE_LINGER_MS 2000 /* RFC 9112 9.6: read what the client still sends before closing */
 #define EDGE_HTTP_IDLE_MS 60000
 #define EDGE_WS_PING_MS 20000
 #define EDGE_WS_IDLE_MS 60000
@@ -71,6 +72,7 @@ struct edge_client {
     edge_client_t *reap_next;
     int dead;
     int ws_counted;
+    uint64_t linger_until_ms; /* nonzero: response sent, draining input until then */
     uint64_t last_rx_ms, hdr_start_ms, last_ping_ms;
     edge_rate_t rate;
     int refused;
@@ -81,6 +83,7 @@ struct edge_client {
     char session[VC_PROTO_MAX_ID + 1];
     char room[VC_PROTO_MAX_ID + 1];
     char role[16];
+    char identity[VC_PROTO_MAX_ID + 1]; /* the credential's sub */
     char *name;
     int resume;
     edge_worker_t *worker;

@@ -7,16 +7,23 @@
 
 #include "common/util.h"
 
-/* Signs a host credential for room. */
+/* Signs a host credential for room, with a fresh identity. */
 char *edge_jwt_sign(const char *secret, const char *room, int64_t now_s, int64_t ttl_s)
+{
+    char sub[33];
+    vc_random_hex(sub, 16);
+    return edge_jwt_sign_role(secret, room, "host", sub, now_s, ttl_s);
+}
+
+/* Signs a credential with the given role and identity. */
+char *edge_jwt_sign_role(const char *secret, const char *room, const char *role,
+                         const char *sub, int64_t now_s, int64_t ttl_s)
 {
     jwt_t *j = NULL;
     char *out = NULL;
-    char sub[33];
     if (secret == NULL || secret[0] == '\0' || jwt_new(&j) != 0)
         goto fail;
-    vc_random_hex(sub, 16);
-    if (jwt_add_grant(j, "room", room) != 0 || jwt_add_grant(j, "role", "host") != 0 ||
+    if (jwt_add_grant(j, "room", room) != 0 || jwt_add_grant(j, "role", role) != 0 ||
         jwt_add_grant(j, "sub", sub) != 0 || jwt_add_grant_int(j, "iat", (long)now_s) != 0 ||
         jwt_add_grant_int(j, "exp", (long)(now_s + ttl_s)) != 0)
         goto fail;
@@ -47,6 +54,15 @@ static jwt_t *edge_jwt_decode(const char *token, const char *secret)
 vc_err_t edge_jwt_verify(const char *token, const char *secret, const char *prev,
                          const char *room, int64_t now_s, char *role, size_t rolelen)
 {
+    char sub[VC_PROTO_MAX_ID + 1];
+    return edge_jwt_verify_sub(token, secret, prev, room, now_s, role, rolelen, sub,
+                               sizeof(sub));
+}
+
+vc_err_t edge_jwt_verify_sub(const char *token, const char *secret, const char *prev,
+                             const char *room, int64_t now_s, char *role, size_t rolelen,
+                             char *sub, size_t sublen)
+{
     vc_err_t rc = VC_ERR_UNAUTHORIZED;
     if (token == NULL || strlen(token) > VC_PROTO_MAX_TOKEN)
         return rc;
@@ -57,17 +73,21 @@ vc_err_t edge_jwt_verify(const char *token, const char *secret, const char *prev
         goto fail;
     const char *r = jwt_get_grant(j, "room");
     const char *ro = jwt_get_grant(j, "role");
+    const char *su = jwt_get_grant(j, "sub");
     errno = 0;
     long exp = jwt_get_grant_int(j, "exp");
     if (errno != 0 || r == NULL || ro == NULL || strcmp(r, room) != 0)
         goto fail;
     if (strcmp(ro, "host") != 0 && strcmp(ro, "guest") != 0)
         goto fail;
+    if (su != NULL && !vc_proto_id_ok(su))
+        goto fail;
     if ((int64_t)exp <= now_s) {
         rc = VC_ERR_TOKEN_EXPIRED;
         goto fail;
     }
     snprintf(role, rolelen, "%s", ro);
+    snprintf(sub, sublen, "%s", su ? su : "");
     rc = VC_OK;
 fail:
     jwt_free(j);

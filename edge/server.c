@@ -92,12 +92,33 @@ void edge_client_close(edge_client_t *cl)
     event_active(cl->e->reap, EV_TIMEOUT, 0);
 }
 
-/* Closes once everything queued has been written. */
+/* The response is written; the connection must end. Closing a TCP socket
+ * with unread input makes the kernel send RST, which can destroy the
+ * response before the client reads it (RFC 9112 9.6). So half-close, then
+ * drain input until the client closes or EDGE_LINGER_MS passes. TLS
+ * connections close at once (a TLS shutdown is not worth lingering for). */
+static void edge_client_linger(edge_client_t *cl)
+{
+    if (cl->linger_until_ms != 0)
+        return;
+    if (cl->e->ssl != NULL) {
+        edge_client_close(cl);
+        return;
+    }
+    cl->linger_until_ms = vc_now_ms() + EDGE_LINGER_MS;
+    shutdown(bufferevent_getfd(cl->bev), SHUT_WR);
+    bufferevent_disable(cl->bev, EV_WRITE);
+    bufferevent_enable(cl->bev, EV_READ);
+}
+
+/* Lingers once everything queued has been written. libevent may call this
+ * while output is still queued (a deferred callback from an earlier drain),
+ * so the buffer is checked, not assumed empty. */
 static void edge_client_on_write(struct bufferevent *bev, void *arg)
 {
     edge_client_t *cl = arg;
-    if (edge_conn_done(cl->conn))
-        edge_client_close(cl);
+    if (edge_conn_done(cl->conn) && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+        edge_client_linger(cl);
 }
 
 /* Moves the conn's output to the socket; closes when the conn is done. */
@@ -124,7 +145,7 @@ void edge_client_pump(edge_client_t *cl)
     if (edge_conn_done(cl->conn)) {
         bufferevent_disable(cl->bev, EV_READ);
         if (evbuffer_get_length(ob) == 0)
-            edge_client_close(cl);
+            edge_client_linger(cl);
     }
 }
 
@@ -133,6 +154,10 @@ static void edge_client_on_read(struct bufferevent *bev, void *arg)
 {
     edge_client_t *cl = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
+    if (cl->linger_until_ms != 0) {
+        evbuffer_drain(in, evbuffer_get_length(in));
+        return;
+    }
     uint64_t now = vc_now_ms();
     cl->last_rx_ms = now;
     while (!cl->dead && evbuffer_get_length(in) > 0 && !edge_conn_done(cl->conn)) {
@@ -207,6 +232,11 @@ static void edge_server_sweep(evutil_socket_t fd, short what, void *arg)
     for (edge_client_t *cl = e->clients; cl != NULL; cl = cl->next) {
         if (cl->dead)
             continue;
+        if (cl->linger_until_ms != 0) {
+            if (now >= cl->linger_until_ms)
+                edge_client_close(cl);
+            continue;
+        }
         if (edge_conn_is_ws(cl->conn)) {
             if (now - cl->last_rx_ms > EDGE_WS_IDLE_MS) {
                 VC_DEBUG("WebSocket silent for 60 s, closing");
@@ -245,6 +275,10 @@ static void edge_server_on_signal(evutil_socket_t sig, short what, void *arg)
     for (edge_client_t *cl = e->clients; cl != NULL; cl = cl->next) {
         if (cl->dead)
             continue;
+        if (cl->linger_until_ms != 0) {
+            edge_client_close(cl);
+            continue;
+        }
         if (edge_conn_is_ws(cl->conn)) {
             edge_conn_ws_close(cl->conn, 1001, "going away");
             edge_client_pump(cl);

@@ -118,6 +118,10 @@ static void edge_sig_placed(edge_t *e, edge_client_t *cl, vc_err_t rc, const jso
     json_object_set_new(m, "name", json_string(cl->name));
     json_object_set_new(m, "role", json_string(cl->role));
     json_object_set_new(m, "resume", json_boolean(cl->resume));
+    if (cl->identity[0] != '\0')
+        json_object_set_new(m, "identity", json_string(cl->identity));
+    const json_t *lobby = json_object_get(reply, "lobby");
+    json_object_set_new(m, "lobby", json_boolean(lobby == NULL || json_is_true(lobby)));
     int rv = edge_worker_send(e, w, m);
     json_decref(m);
     if (rv != 0) {
@@ -126,6 +130,43 @@ static void edge_sig_placed(edge_t *e, edge_client_t *cl, vc_err_t rc, const jso
     }
     cl->worker = w;
     edge_sig_add(cl);
+}
+
+/* Issues a guest credential (a fresh identity) and sends credential{token}
+ * so the client presents it on later joins of this room. */
+static int edge_sig_guest_credential(edge_client_t *cl, const char *room)
+{
+    edge_t *e = cl->e;
+    vc_random_hex(cl->identity, 16);
+    char *tok = edge_jwt_sign_role(e->jwt_secret, room, "guest", cl->identity,
+                                   (int64_t)time(NULL), EDGE_JWT_TTL_S);
+    if (tok == NULL)
+        return -1;
+    json_t *m = vc_proto_msg("credential");
+    json_object_set_new(m, "token", json_string(tok));
+    edge_sig_send(cl, m);
+    json_decref(m);
+    free(tok);
+    return 0;
+}
+
+/* Sets cl's role and identity from the join's token (or a new guest
+ * credential). A bad token is an error, never a silent downgrade. */
+static vc_err_t edge_sig_credential(edge_client_t *cl, const char *room, const char *token)
+{
+    edge_t *e = cl->e;
+    snprintf(cl->role, sizeof(cl->role), "guest");
+    cl->identity[0] = '\0';
+    if (token == NULL || token[0] == '\0')
+        return edge_sig_guest_credential(cl, room) == 0 ? VC_OK : VC_ERR_INTERNAL;
+    vc_err_t rc = edge_jwt_verify_sub(token, e->jwt_secret, e->jwt_secret_prev, room,
+                                      (int64_t)time(NULL), cl->role, sizeof(cl->role),
+                                      cl->identity, sizeof(cl->identity));
+    if (rc != VC_OK) {
+        snprintf(cl->role, sizeof(cl->role), "guest");
+        cl->identity[0] = '\0';
+    }
+    return rc;
 }
 
 /* join: checks the token, picks the session id, asks the router to place. */
@@ -139,15 +180,10 @@ static void edge_sig_join(edge_client_t *cl, json_t *msg)
     const char *room = json_string_value(json_object_get(msg, "room"));
     const char *token = json_string_value(json_object_get(msg, "token"));
     const char *resume = json_string_value(json_object_get(msg, "resume"));
-    snprintf(cl->role, sizeof(cl->role), "guest");
-    if (token != NULL && token[0] != '\0') {
-        vc_err_t rc = edge_jwt_verify(token, e->jwt_secret, e->jwt_secret_prev, room,
-                                      (int64_t)time(NULL), cl->role, sizeof(cl->role));
-        if (rc != VC_OK) {
-            snprintf(cl->role, sizeof(cl->role), "guest");
-            edge_sig_error(cl, rc, NULL, "join");
-            return;
-        }
+    vc_err_t rc = edge_sig_credential(cl, room, token);
+    if (rc != VC_OK) {
+        edge_sig_error(cl, rc, NULL, "join");
+        return;
     }
     if (resume != NULL && resume[0] != '\0') {
         if (!vc_proto_id_ok(resume)) {
@@ -190,7 +226,9 @@ static void edge_sig_dispatch(edge_client_t *cl, json_t *msg, const char *type)
         edge_sig_error(cl, VC_ERR_NOT_JOINED, NULL, type);
         return;
     }
-    /* answer, candidate, media_state, leave: relayed with the session. */
+    /* Every other client type (answer, candidate, media_state, leave and the
+     * host actions) is relayed with the session: the room's worker decides
+     * what the sender may do. */
     json_t *fwd = json_deep_copy(msg);
     int rv = edge_sig_push(cl, fwd, type);
     json_decref(fwd);

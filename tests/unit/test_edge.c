@@ -160,6 +160,20 @@ static void t_http_header_limit(void)
     for (int i = 0; i < 100; i++)
         t_feed(c, "A: b\r\n");
     VCT_CHECK_EQ_INT(s2.http_error, 431);
+    VCT_CHECK(t_out_starts(c, "HTTP/1.1 431"));
+    edge_conn_free(c);
+    /* many small headers arriving in one read */
+    t_sink_t s3 = {.respond = 1};
+    c = edge_conn_new(&t_ops, &s3);
+    char req[4096];
+    int n = snprintf(req, sizeof(req), "GET /healthz HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 0; i < 200; i++)
+        n += snprintf(req + n, sizeof(req) - (size_t)n, "X-H%d: v\r\n", i);
+    n += snprintf(req + n, sizeof(req) - (size_t)n, "\r\n");
+    edge_conn_input(c, req, (size_t)n);
+    VCT_CHECK_EQ_INT(s3.http_error, 431);
+    VCT_CHECK(t_out_starts(c, "HTTP/1.1 431"));
+    VCT_CHECK(edge_conn_done(c));
     edge_conn_free(c);
 }
 

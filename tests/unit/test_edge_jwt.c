@@ -80,8 +80,41 @@ static void t_tampered(void)
     VCT_CHECK(edge_jwt_sign("", "room-a", T_NOW, 10) == NULL);
 }
 
+/* Guest credentials carry their identity; verify hands it back. */
+static void t_identity(void)
+{
+    char role[16] = "", sub[65] = "";
+    char *g = edge_jwt_sign_role("s3cret", "room-a", "guest", "abc123", T_NOW, EDGE_JWT_TTL_S);
+    VCT_CHECK(g != NULL);
+    VCT_CHECK_EQ_INT(edge_jwt_verify_sub(g, "s3cret", NULL, "room-a", T_NOW, role, sizeof(role),
+                                         sub, sizeof(sub)),
+                     VC_OK);
+    VCT_CHECK_EQ_STR(role, "guest");
+    VCT_CHECK_EQ_STR(sub, "abc123");
+    VCT_CHECK_EQ_INT(edge_jwt_verify_sub(g, "s3cret", NULL, "room-b", T_NOW, role, sizeof(role),
+                                         sub, sizeof(sub)),
+                     VC_ERR_UNAUTHORIZED);
+    free(g);
+    char *h = edge_jwt_sign("s3cret", "room-a", T_NOW, EDGE_JWT_TTL_S);
+    VCT_CHECK_EQ_INT(edge_jwt_verify_sub(h, "s3cret", NULL, "room-a", T_NOW, role, sizeof(role),
+                                         sub, sizeof(sub)),
+                     VC_OK);
+    VCT_CHECK_EQ_INT(strlen(sub), 32);
+    free(h);
+    /* an identity that is not an id, or a role we never issue */
+    char *bad = edge_jwt_sign_role("s3cret", "room-a", "guest", "a b", T_NOW, 60);
+    VCT_CHECK_EQ_INT(edge_jwt_verify_sub(bad, "s3cret", NULL, "room-a", T_NOW, role, sizeof(role),
+                                         sub, sizeof(sub)),
+                     VC_ERR_UNAUTHORIZED);
+    free(bad);
+    char *adm = edge_jwt_sign_role("s3cret", "room-a", "admin", "x", T_NOW, 60);
+    VCT_CHECK_EQ_INT(t_verify(adm, "s3cret", NULL, "room-a", T_NOW, role), VC_ERR_UNAUTHORIZED);
+    free(adm);
+}
+
 static const vct_case_t cases[] = {
     {"sign_verify", t_sign_verify},
+    {"identity", t_identity},
     {"cases", t_cases},
     {"garbage", t_garbage},
     {"tampered", t_tampered},
