@@ -13,7 +13,7 @@ const char vc_redis_script_place[] =
     "local w = redis.call('HGET', KEYS[1], 'worker')\n"
     "if w then\n"
     "  local url = redis.call('HGET', 'vc:worker:' .. w, 'url')\n"
-    "  if url then return {'placed', w, url} end\n"
+    "  if url then return {'placed', w, url, redis.call('HGET', KEYS[1], 'lobby') or '1'} end\n"
     "  return {'lost', w}\n"
     "end\n"
     "while true do\n"
@@ -25,7 +25,7 @@ const char vc_redis_script_place[] =
     "    redis.call('HSET', KEYS[1], 'worker', id)\n"
     "    redis.call('ZINCRBY', KEYS[2], 1, id)\n"
     "    redis.call('SADD', 'vc:worker_rooms:' .. id, ARGV[1])\n"
-    "    return {'placed', id, url}\n"
+    "    return {'placed', id, url, redis.call('HGET', KEYS[1], 'lobby') or '1'}\n"
     "  end\n"
     "  redis.call('ZREM', KEYS[2], id)\n"
     "end\n";
@@ -44,3 +44,15 @@ const char vc_redis_script_release[] = "local r = 0\n"
                                        "end\n"
                                        "redis.call('SREM', KEYS[2], ARGV[2])\n"
                                        "return r\n";
+
+const char vc_redis_script_set_lobby[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end\n"
+                                         "redis.call('HSET', KEYS[1], 'lobby', ARGV[1])\n"
+                                         "return 1\n";
+
+const char vc_redis_script_end[] = "local w = redis.call('HGET', KEYS[1], 'worker')\n"
+                                   "local r = 0\n"
+                                   "if not w or w == ARGV[1] then\n"
+                                   "  r = redis.call('DEL', KEYS[1])\n"
+                                   "end\n"
+                                   "redis.call('SREM', KEYS[2], ARGV[2])\n"
+                                   "return r\n";

@@ -16,7 +16,8 @@ extern const char vc_redis_script_create[];
 /* room_place, docs/internals.md "Placement". KEYS[1] = vc:room:<room>,
  * KEYS[2] = vc:workers:<region>. ARGV[1] = room. Returns an array whose first
  * element says what happened:
- *   {"placed", worker, url}   the room's live worker (new or existing)
+ *   {"placed", worker, url, lobby}   the room's live worker (new or existing)
+ *                             and its lobby setting ("0"/"1")
  *   {"lost", worker}          the room's worker is dead
  *   {"not_found"}             no such room
  *   {"no_worker"}             no live worker in the region */
@@ -30,5 +31,14 @@ extern const char vc_redis_script_heartbeat[];
  * KEYS[2] = vc:worker_rooms:<id>. ARGV = id, room. Clears the room's worker
  * only if it is this one. Returns 1 if it was, else 0. */
 extern const char vc_redis_script_release[];
+
+/* A host switched the lobby. KEYS[1] = vc:room:<room>. ARGV[1] = 0/1.
+ * Only an existing room is updated. Returns 1 if it was, else 0. */
+extern const char vc_redis_script_set_lobby[];
+
+/* A host ended the meeting. KEYS[1] = vc:room:<room>,
+ * KEYS[2] = vc:worker_rooms:<id>. ARGV = id, room. Deletes the room unless
+ * another worker holds it. Returns 1 if deleted, else 0. */
+extern const char vc_redis_script_end[];
 
 #endif

@@ -10,6 +10,7 @@ typedef enum {
     F_STR_NULL, /* string up to max bytes, or null */
     F_BOOL,
     F_INT,
+    F_KIND,     /* "audio" or "video" */
     F_OBJ,
     F_ARR,
     F_ANY,
@@ -22,7 +23,7 @@ typedef struct {
     size_t max;
 } vc_field_t;
 
-#define VC_MAX_FIELDS 8
+#define VC_MAX_FIELDS 10
 
 typedef struct {
     vc_channel_t ch;
@@ -49,11 +50,22 @@ static const vc_msg_spec_t vc_specs[] = {
     {VC_CH_CLIENT, "leave", {{0}}},
     {VC_CH_CLIENT, "ping", {OPT("id", F_ANY)}},
     {VC_CH_CLIENT, "media_state", {REQ("audio", F_BOOL), REQ("video", F_BOOL)}},
+    /* host actions (docs/protocol.md "Hosts"): checked by the room's worker */
+    {VC_CH_CLIENT, "admit", {REQ("participant", F_ID)}},
+    {VC_CH_CLIENT, "deny", {REQ("participant", F_ID)}},
+    {VC_CH_CLIENT, "admit_all", {{0}}},
+    {VC_CH_CLIENT, "set_lobby", {REQ("enabled", F_BOOL)}},
+    {VC_CH_CLIENT, "mute", {REQ("participant", F_ID), REQ("kind", F_KIND)}},
+    {VC_CH_CLIENT, "ask_unmute", {REQ("participant", F_ID), REQ("kind", F_KIND)}},
+    {VC_CH_CLIENT, "remove", {REQ("participant", F_ID)}},
+    {VC_CH_CLIENT, "promote", {REQ("participant", F_ID)}},
+    {VC_CH_CLIENT, "end", {{0}}},
     /* edge -> browser */
     {VC_CH_SERVER,
      "joined",
      {REQ("session", F_ID), REQ("participant", F_ID), REQ("room", F_ID), REQS("role", 16),
-      REQS("resume", VC_PROTO_MAX_TOKEN), REQ("participants", F_ARR)}},
+      REQS("resume", VC_PROTO_MAX_TOKEN), REQ("participants", F_ARR), OPT("lobby_enabled", F_BOOL),
+      OPT("lobby", F_ARR)}},
     {VC_CH_SERVER, "participant_joined", {REQ("participant", F_OBJ)}},
     {VC_CH_SERVER, "participant_updated", {REQ("participant", F_OBJ)}},
     {VC_CH_SERVER, "participant_left", {REQ("participant", F_ID)}},
@@ -61,6 +73,16 @@ static const vc_msg_spec_t vc_specs[] = {
     {VC_CH_SERVER, "error", {REQ("code", F_INT), REQS("name", 64), REQS("message", 512)}},
     {VC_CH_SERVER, "pong", {OPT("id", F_ANY)}},
     {VC_CH_SERVER, "closed", {REQ("code", F_INT), REQS("reason", 512)}},
+    {VC_CH_SERVER, "credential", {REQS("token", VC_PROTO_MAX_TOKEN)}},
+    {VC_CH_SERVER,
+     "lobby_waiting",
+     {REQ("room", F_ID), OPT("session", F_ID), OPTS("resume", VC_PROTO_MAX_TOKEN)}},
+    {VC_CH_SERVER, "lobby_denied", {{0}}},
+    {VC_CH_SERVER, "lobby_request", {REQ("participant", F_OBJ)}},
+    {VC_CH_SERVER, "lobby_left", {REQ("participant", F_ID), REQS("reason", 16)}},
+    {VC_CH_SERVER, "room_updated", {REQ("lobby_enabled", F_BOOL)}},
+    {VC_CH_SERVER, "muted", {REQ("kind", F_KIND), REQ("by", F_ID)}},
+    {VC_CH_SERVER, "unmute_request", {REQ("kind", F_KIND), REQ("by", F_ID)}},
     /* edge -> router */
     {VC_CH_EDGE_ROUTER, "room_create", {OPTS("region", 64), OPT("lobby", F_BOOL)}},
     {VC_CH_EDGE_ROUTER, "room_get", {REQ("room", F_ID)}},
@@ -70,13 +92,15 @@ static const vc_msg_spec_t vc_specs[] = {
     {VC_CH_ROUTER_EDGE, "room_info", {REQ("room", F_ID), REQ("lobby", F_BOOL)}},
     {VC_CH_ROUTER_EDGE,
      "room_placed",
-     {REQ("room", F_ID), REQ("worker", F_ID), REQS("worker_url", VC_PROTO_MAX_URL)}},
+     {REQ("room", F_ID), REQ("worker", F_ID), REQS("worker_url", VC_PROTO_MAX_URL),
+      OPT("lobby", F_BOOL)}},
     {VC_CH_ROUTER_EDGE, "error", {REQ("code", F_INT), REQS("name", 64), REQS("message", 512)}},
     /* edge -> worker */
     {VC_CH_EDGE_WORKER,
      "join",
      {REQ("session", F_ID), REQ("edge", F_ID), REQS("edge_url", VC_PROTO_MAX_URL),
-      REQ("room", F_ID), REQ("name", F_NAME), REQS("role", 16), OPT("resume", F_BOOL)}},
+      REQ("room", F_ID), REQ("name", F_NAME), REQS("role", 16), OPT("resume", F_BOOL),
+      OPT("identity", F_ID), OPT("lobby", F_BOOL)}},
     {VC_CH_EDGE_WORKER, "answer", {REQ("session", F_ID), REQS("sdp", VC_PROTO_MAX_SDP)}},
     {VC_CH_EDGE_WORKER,
      "candidate",
@@ -87,6 +111,20 @@ static const vc_msg_spec_t vc_specs[] = {
     {VC_CH_EDGE_WORKER,
      "media_state",
      {REQ("session", F_ID), REQ("audio", F_BOOL), REQ("video", F_BOOL)}},
+    /* host actions: the client's fields plus the sender's session */
+    {VC_CH_EDGE_WORKER, "admit", {REQ("session", F_ID), REQ("participant", F_ID)}},
+    {VC_CH_EDGE_WORKER, "deny", {REQ("session", F_ID), REQ("participant", F_ID)}},
+    {VC_CH_EDGE_WORKER, "admit_all", {REQ("session", F_ID)}},
+    {VC_CH_EDGE_WORKER, "set_lobby", {REQ("session", F_ID), REQ("enabled", F_BOOL)}},
+    {VC_CH_EDGE_WORKER,
+     "mute",
+     {REQ("session", F_ID), REQ("participant", F_ID), REQ("kind", F_KIND)}},
+    {VC_CH_EDGE_WORKER,
+     "ask_unmute",
+     {REQ("session", F_ID), REQ("participant", F_ID), REQ("kind", F_KIND)}},
+    {VC_CH_EDGE_WORKER, "remove", {REQ("session", F_ID), REQ("participant", F_ID)}},
+    {VC_CH_EDGE_WORKER, "promote", {REQ("session", F_ID), REQ("participant", F_ID)}},
+    {VC_CH_EDGE_WORKER, "end", {REQ("session", F_ID)}},
     {VC_CH_EDGE_WORKER, "edge_ping", {REQ("edge", F_ID), REQS("edge_url", VC_PROTO_MAX_URL)}},
     /* worker -> edge */
     {VC_CH_WORKER_EDGE, "deliver", {REQ("session", F_ID), REQ("msg", F_OBJ)}},
@@ -121,6 +159,7 @@ static const struct {
     {VC_ERR_UNAUTHORIZED, "unauthorized", "The credential is not valid for this meeting."},
     {VC_ERR_FORBIDDEN, "forbidden", "You are not allowed to do that."},
     {VC_ERR_TOKEN_EXPIRED, "token_expired", "The credential has expired."},
+    {VC_ERR_REMOVED, "removed", "A host removed you from this meeting."},
     {VC_ERR_INTERNAL, "internal", "Internal server error."},
     {VC_ERR_UNAVAILABLE, "unavailable", "The service is unavailable; try again."},
     {VC_ERR_NO_WORKER, "no_worker", "No media server is available."},
@@ -234,6 +273,12 @@ static vc_err_t vc_field_check(const vc_field_t *f, const json_t *v, char *err, 
         return VC_OK;
     case F_INT:
         if (!json_is_integer(v))
+            goto bad;
+        return VC_OK;
+    case F_KIND:
+        if (!json_is_string(v) || json_string_length(v) != 5 ||
+            (strcmp(json_string_value(v), "audio") != 0 &&
+                                   strcmp(json_string_value(v), "video") != 0))
             goto bad;
         return VC_OK;
     case F_OBJ:

@@ -163,5 +163,8 @@ json_t *rtr_req_on_place(const rtr_req_t *req, const redisReply *r, char *lost)
     json_object_set_new(m, "room", json_string(req->room));
     json_object_set_new(m, "worker", json_string(r->element[1]->str));
     json_object_set_new(m, "worker_url", json_string(r->element[2]->str));
+    /* older scripts had no lobby element: the safe default is a lobby */
+    int lobby = !rtr_req_elem_ok(r, 3, 0, 8) || strcmp(r->element[3]->str, "0") != 0;
+    json_object_set_new(m, "lobby", json_boolean(lobby));
     return m;
 }

@@ -11,8 +11,19 @@ room_t *room_new(const char *id, void *user)
 {
     room_t *r = vc_calloc(1, sizeof(*r));
     snprintf(r->id, sizeof(r->id), "%s", id);
+    r->lobby_enabled = 1;
     r->user = user;
     return r;
+}
+
+/* Frees a list of identities. */
+static void room_idents_free(room_ident_t *l)
+{
+    while (l != NULL) {
+        room_ident_t *n = l->next;
+        free(l);
+        l = n;
+    }
 }
 
 /* Frees r and its participants. */
@@ -25,6 +36,10 @@ void room_free(room_t *r)
         r->parts = p->next;
         free(p);
     }
+    while (r->lobby != NULL)
+        room_lobby_remove(r, r->lobby);
+    room_idents_free(r->banned);
+    room_idents_free(r->cohosts);
     free(r);
 }
 
@@ -60,9 +75,16 @@ static int room_sub_room_for(const room_part_t *sub)
     return sub->n_ml + need <= ROOM_MAX_MLINES;
 }
 
-/* Adds p with its two publish m-lines and cross-subscribes it. */
+/* Adds p without an identity. */
 room_part_t *room_join(room_t *r, const char *id, const char *name, const char *role,
                        void *user)
+{
+    return room_join_as(r, id, name, role, NULL, user);
+}
+
+/* Adds p with its two publish m-lines and cross-subscribes it. */
+room_part_t *room_join_as(room_t *r, const char *id, const char *name, const char *role,
+                          const char *identity, void *user)
 {
     if (r->n_parts + 1 > (ROOM_MAX_MLINES - 2) / 2)
         return NULL;
@@ -73,6 +95,7 @@ room_part_t *room_join(room_t *r, const char *id, const char *name, const char *
     snprintf(p->id, sizeof(p->id), "%s", id);
     snprintf(p->name, sizeof(p->name), "%s", name);
     snprintf(p->role, sizeof(p->role), "%s", role);
+    snprintf(p->identity, sizeof(p->identity), "%s", identity ? identity : "");
     p->audio = p->video = 1;
     p->room = r;
     p->user = user;
@@ -225,6 +248,8 @@ size_t room_subscribers(const room_part_t *p, sdp_kind_t kind, uint8_t pt, room_
                         size_t max)
 {
     size_t n = 0;
+    if (kind <= SDP_KIND_VIDEO && p->held[kind])
+        return 0;
     for (room_part_t *q = p->room->parts; q != NULL && n < max; q = q->next) {
         if (q == p)
             continue;
@@ -280,4 +305,215 @@ int room_pli_allow(room_part_t *p, sdp_kind_t kind, uint64_t now_ms)
         return 0;
     p->last_pli_ms[kind] = now_ms ? now_ms : 1;
     return 1;
+}
+
+/* ---- moderation ---- */
+
+/* 1 if id is in the list l. */
+static int room_ident_has(const room_ident_t *l, const char *id)
+{
+    if (id == NULL || id[0] == '\0')
+        return 0;
+    for (; l != NULL; l = l->next)
+        if (strcmp(l->id, id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Adds id to *l once. */
+static void room_ident_add(room_ident_t **l, const char *id)
+{
+    if (id == NULL || id[0] == '\0' || room_ident_has(*l, id))
+        return;
+    room_ident_t *n = vc_calloc(1, sizeof(*n));
+    snprintf(n->id, sizeof(n->id), "%s", id);
+    n->next = *l;
+    *l = n;
+}
+
+/* Removes id from *l if present. */
+static void room_ident_del(room_ident_t **l, const char *id)
+{
+    for (room_ident_t **pp = l; *pp != NULL; pp = &(*pp)->next) {
+        if (strcmp((*pp)->id, id) == 0) {
+            room_ident_t *n = *pp;
+            *pp = n->next;
+            free(n);
+            return;
+        }
+    }
+}
+
+/* Removed first: a removed host credential must not walk back in. */
+room_admit_t room_admission(const room_t *r, const char *cred_role, const char *identity,
+                            char *role, size_t rolelen, int *removed_before)
+{
+    *removed_before = room_is_banned(r, identity);
+    if (*removed_before) {
+        snprintf(role, rolelen, "guest");
+        return ROOM_ADMIT_WAIT;
+    }
+    if (cred_role != NULL && strcmp(cred_role, "host") == 0) {
+        snprintf(role, rolelen, "host");
+        return ROOM_ADMIT_ENTER;
+    }
+    if (room_is_cohost(r, identity)) {
+        snprintf(role, rolelen, "cohost");
+        return ROOM_ADMIT_ENTER;
+    }
+    snprintf(role, rolelen, "guest");
+    return r->lobby_enabled ? ROOM_ADMIT_WAIT : ROOM_ADMIT_ENTER;
+}
+
+int room_part_privileged(const room_part_t *p)
+{
+    return p != NULL && (strcmp(p->role, "host") == 0 || strcmp(p->role, "cohost") == 0);
+}
+
+static const char *const room_act_names[] = {
+    [ROOM_ACT_ADMIT] = "admit",         [ROOM_ACT_DENY] = "deny",
+    [ROOM_ACT_ADMIT_ALL] = "admit_all", [ROOM_ACT_SET_LOBBY] = "set_lobby",
+    [ROOM_ACT_MUTE] = "mute",           [ROOM_ACT_ASK_UNMUTE] = "ask_unmute",
+    [ROOM_ACT_REMOVE] = "remove",       [ROOM_ACT_PROMOTE] = "promote",
+    [ROOM_ACT_END] = "end",
+};
+
+room_act_t room_act_parse(const char *type)
+{
+    for (int a = 0; a < ROOM_ACT_NONE; a++)
+        if (strcmp(room_act_names[a], type) == 0)
+            return (room_act_t)a;
+    return ROOM_ACT_NONE;
+}
+
+room_part_t *room_find_part(room_t *r, const char *id)
+{
+    for (room_part_t *q = r->parts; q != NULL; q = q->next)
+        if (strcmp(q->id, id) == 0)
+            return q;
+    return NULL;
+}
+
+/* The sender's own room is the only place a target is looked for. */
+room_mod_t room_mod_check(room_t *r, const room_part_t *sender, room_act_t act,
+                          const char *target, room_part_t **part, room_waiter_t **waiter)
+{
+    if (act >= ROOM_ACT_NONE || !room_part_privileged(sender) || sender->room != r)
+        return ROOM_MOD_FORBIDDEN;
+    room_part_t *p = NULL;
+    room_waiter_t *w = NULL;
+    int in_call = act == ROOM_ACT_MUTE || act == ROOM_ACT_ASK_UNMUTE ||
+                  act == ROOM_ACT_PROMOTE || act == ROOM_ACT_REMOVE;
+    int in_lobby = act == ROOM_ACT_ADMIT || act == ROOM_ACT_DENY || act == ROOM_ACT_REMOVE;
+    if (!in_call && !in_lobby)
+        goto ok;
+    if (target == NULL)
+        return ROOM_MOD_NOT_FOUND;
+    if (in_call)
+        p = room_find_part(r, target);
+    if (p == NULL && in_lobby)
+        w = room_lobby_find(r, target);
+    if (p == NULL && w == NULL)
+        return ROOM_MOD_NOT_FOUND;
+ok:
+    if (part != NULL)
+        *part = p;
+    if (waiter != NULL)
+        *waiter = w;
+    return ROOM_MOD_OK;
+}
+
+room_waiter_t *room_lobby_add(room_t *r, const char *id, const char *name,
+                              const char *identity, int removed_before, void *user)
+{
+    room_waiter_t *w = vc_calloc(1, sizeof(*w));
+    snprintf(w->id, sizeof(w->id), "%s", id);
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    snprintf(w->identity, sizeof(w->identity), "%s", identity ? identity : "");
+    w->removed_before = removed_before;
+    w->user = user;
+    room_waiter_t **tail = &r->lobby;
+    while (*tail != NULL)
+        tail = &(*tail)->next;
+    *tail = w;
+    r->n_lobby++;
+    return w;
+}
+
+room_waiter_t *room_lobby_find(room_t *r, const char *id)
+{
+    for (room_waiter_t *w = r->lobby; w != NULL; w = w->next)
+        if (strcmp(w->id, id) == 0)
+            return w;
+    return NULL;
+}
+
+void room_lobby_remove(room_t *r, room_waiter_t *w)
+{
+    for (room_waiter_t **pp = &r->lobby; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == w) {
+            *pp = w->next;
+            r->n_lobby--;
+            free(w);
+            return;
+        }
+    }
+}
+
+int room_empty(const room_t *r)
+{
+    return r->n_parts == 0 && r->n_lobby == 0;
+}
+
+void room_ban(room_t *r, const char *identity)
+{
+    if (identity == NULL || identity[0] == '\0')
+        return;
+    room_ident_add(&r->banned, identity);
+    room_ident_del(&r->cohosts, identity);
+}
+
+int room_is_banned(const room_t *r, const char *identity)
+{
+    return room_ident_has(r->banned, identity);
+}
+
+void room_promote(room_part_t *p)
+{
+    if (strcmp(p->role, "host") != 0)
+        snprintf(p->role, sizeof(p->role), "cohost");
+    room_ident_add(&p->room->cohosts, p->identity);
+}
+
+int room_is_cohost(const room_t *r, const char *identity)
+{
+    return room_ident_has(r->cohosts, identity);
+}
+
+void room_hold(room_part_t *p, sdp_kind_t kind)
+{
+    if (kind > SDP_KIND_VIDEO)
+        return;
+    p->held[kind] = 1;
+    if (kind == SDP_KIND_AUDIO)
+        p->audio = 0;
+    else
+        p->video = 0;
+}
+
+/* Only the participant's own "on" releases a hold. */
+unsigned room_media_state(room_part_t *p, int audio, int video)
+{
+    unsigned released = 0;
+    p->audio = audio;
+    p->video = video;
+    if (audio && p->held[SDP_KIND_AUDIO]) {
+        p->held[SDP_KIND_AUDIO] = 0;
+        released |= 1u << SDP_KIND_AUDIO;
+    }
+    if (video && p->held[SDP_KIND_VIDEO]) {
+        p->held[SDP_KIND_VIDEO] = 0;
+        released |= 1u << SDP_KIND_VIDEO;
+    }
+    return released;
 }

@@ -1,7 +1,9 @@
 /* room: the sans-IO model of one room on a worker: its participants, what
  * each one publishes (SSRCs), each subscriber's m-line layout (allocation,
- * reuse of inactive m-lines), and the offer/answer state (one outstanding
- * offer, dirty flag). Not I/O: the shell sends offers and packets. */
+ * reuse of inactive m-lines), the offer/answer state (one outstanding
+ * offer, dirty flag), and moderation: roles, the lobby, removed identities,
+ * host-muted tracks and who may do what. Not I/O: the shell sends offers,
+ * packets and the messages these decisions imply. */
 #ifndef MW_ROOM_H
 #define MW_ROOM_H
 
@@ -17,6 +19,8 @@
 
 typedef struct room room_t;
 typedef struct room_part room_part_t;
+typedef struct room_waiter room_waiter_t;
+typedef struct room_ident room_ident_t;
 
 /* One m-line of a participant's PeerConnection. Index 0/1: what it publishes
  * (audio/video, recvonly from the worker); 2..: subscriptions. */
@@ -33,8 +37,11 @@ typedef struct {
 struct room_part {
     char id[ROOM_MAX_ID + 1];
     char name[ROOM_MAX_NAME + 1];
-    char role[16];
+    char role[16];     /* "host", "cohost" or "guest" */
+    char identity[ROOM_MAX_ID + 1]; /* the credential's sub; "" if none */
     int audio, video; /* media_state */
+    int held[2];      /* per kind: muted by a host, not forwarded until the
+                       * participant turns it on again */
     room_t *room;
     uint32_t ssrc[2], rtx[2]; /* what it publishes, per kind; 0: unknown */
     room_mline_t ml[ROOM_MAX_MLINES];
@@ -48,10 +55,31 @@ struct room_part {
     room_part_t *next;
 };
 
+/* A guest waiting in the lobby: not a participant yet (no m-lines). */
+struct room_waiter {
+    char id[ROOM_MAX_ID + 1]; /* becomes the participant id when admitted */
+    char name[ROOM_MAX_NAME + 1];
+    char identity[ROOM_MAX_ID + 1];
+    int removed_before; /* a host removed this identity earlier */
+    void *user;
+    room_waiter_t *next;
+};
+
+/* A set member: an identity (removed, or promoted to cohost). */
+struct room_ident {
+    char id[ROOM_MAX_ID + 1];
+    room_ident_t *next;
+};
+
 struct room {
     char id[ROOM_MAX_ID + 1];
     room_part_t *parts;
     size_t n_parts;
+    int lobby_enabled;
+    room_waiter_t *lobby; /* arrival order */
+    size_t n_lobby;
+    room_ident_t *banned;  /* removed identities: they knock again */
+    room_ident_t *cohosts; /* promoted identities, for the room's life */
     void *user;
 };
 
@@ -63,13 +91,16 @@ typedef enum {
 } room_err_t;
 
 room_t *room_new(const char *id, void *user);
-/* Frees the room and every participant still in it. */
+/* Frees the room, every participant and waiter still in it. */
 void room_free(room_t *r);
 
 /* Adds a participant and the m-lines it and everyone else need; marks all
  * of them dirty. Returns NULL if the room is full (room unchanged). */
 room_part_t *room_join(room_t *r, const char *id, const char *name, const char *role,
                        void *user);
+/* As room_join, recording the participant's identity (may be NULL). */
+room_part_t *room_join_as(room_t *r, const char *id, const char *name, const char *role,
+                          const char *identity, void *user);
 /* Removes p: others' m-lines for it become inactive (dirty); frees p. */
 void room_leave(room_t *r, room_part_t *p);
 
@@ -87,7 +118,7 @@ room_err_t room_apply_answer(room_part_t *p, const sdp_answer_t *a, char *err, s
 
 #define ROOM_PT_ANY 0xff
 /* Subscribers of (p, kind) that accepted payload type pt (ROOM_PT_ANY: any),
- * into out. */
+ * into out. None while a host holds p's kind. */
 size_t room_subscribers(const room_part_t *p, sdp_kind_t kind, uint8_t pt, room_part_t **out,
                         size_t max);
 /* The participant publishing ssrc (as media or RTX) in r, or NULL. */
@@ -96,5 +127,82 @@ room_part_t *room_find_ssrc(room_t *r, uint32_t ssrc, sdp_kind_t *kind, int *is_
 int room_part_kind_of(const room_part_t *p, uint32_t ssrc, int *is_rtx);
 /* 1 if a PLI to p's kind may go now (at most one per ROOM_PLI_INTERVAL_MS). */
 int room_pli_allow(room_part_t *p, sdp_kind_t kind, uint64_t now_ms);
+
+/* ---- moderation ---- */
+
+typedef enum {
+    ROOM_ADMIT_ENTER, /* straight into the call */
+    ROOM_ADMIT_WAIT,  /* into the lobby */
+} room_admit_t;
+
+/* Where someone joining with credential role cred_role ("host"/"guest")
+ * and identity (may be "" or NULL) goes, and the role they get (into role,
+ * size rolelen). A removed identity always waits (even with the lobby off,
+ * even with a host credential) and is a guest when admitted; a host
+ * credential or a promoted identity enters; a guest waits while the lobby
+ * is on. *removed_before says whether the identity was removed. */
+room_admit_t room_admission(const room_t *r, const char *cred_role, const char *identity,
+                            char *role, size_t rolelen, int *removed_before);
+
+/* 1 if p may use host actions (host or cohost). */
+int room_part_privileged(const room_part_t *p);
+
+typedef enum {
+    ROOM_ACT_ADMIT,
+    ROOM_ACT_DENY,
+    ROOM_ACT_ADMIT_ALL,
+    ROOM_ACT_SET_LOBBY,
+    ROOM_ACT_MUTE,
+    ROOM_ACT_ASK_UNMUTE,
+    ROOM_ACT_REMOVE,
+    ROOM_ACT_PROMOTE,
+    ROOM_ACT_END,
+    ROOM_ACT_NONE, /* not a host action */
+} room_act_t;
+
+/* "admit" -> ROOM_ACT_ADMIT, ...; ROOM_ACT_NONE for other types. */
+room_act_t room_act_parse(const char *type);
+
+typedef enum {
+    ROOM_MOD_OK = 0,
+    ROOM_MOD_FORBIDDEN, /* the sender is not a host/cohost (or not in the call) */
+    ROOM_MOD_NOT_FOUND, /* the target is not in the sender's room */
+} room_mod_t;
+
+/* Checks a host action by sender (NULL: a session waiting in the lobby) in
+ * r against target (a participant or waiter id, NULL for actions without
+ * one). Targets are looked up in r only: admit/deny in the lobby,
+ * mute/ask_unmute/promote among participants, remove in either. On
+ * ROOM_MOD_OK *part or *waiter (either may be NULL to not ask) is the
+ * target found. */
+room_mod_t room_mod_check(room_t *r, const room_part_t *sender, room_act_t act,
+                          const char *target, room_part_t **part, room_waiter_t **waiter);
+
+/* The participant with id in r, or NULL. */
+room_part_t *room_find_part(room_t *r, const char *id);
+
+/* Adds a waiter at the end of the lobby. */
+room_waiter_t *room_lobby_add(room_t *r, const char *id, const char *name,
+                              const char *identity, int removed_before, void *user);
+/* The waiter with id in r's lobby, or NULL. */
+room_waiter_t *room_lobby_find(room_t *r, const char *id);
+/* Unlinks and frees w. */
+void room_lobby_remove(room_t *r, room_waiter_t *w);
+/* 1 if nobody is in the call and nobody waits. */
+int room_empty(const room_t *r);
+
+/* Removes identity from the call for good: later joins with it wait in the
+ * lobby and it loses any cohost promotion. No-op for "" or NULL. */
+void room_ban(room_t *r, const char *identity);
+int room_is_banned(const room_t *r, const char *identity);
+/* Makes p a cohost (a host stays host) and remembers its identity. */
+void room_promote(room_part_t *p);
+int room_is_cohost(const room_t *r, const char *identity);
+
+/* A host muted p's kind: it is off and not forwarded. */
+void room_hold(room_part_t *p, sdp_kind_t kind);
+/* The participant's own media_state: a held kind turned on is released.
+ * Returns the kinds released as a bit mask (1 << kind). */
+unsigned room_media_state(room_part_t *p, int audio, int video);
 
 #endif

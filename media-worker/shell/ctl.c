@@ -51,12 +51,22 @@ static void mw_ctl_dispatch(mw_worker_t *w, const json_t *m, const char *type, u
         VC_DEBUG("%s for unknown session dropped", type);
         return;
     }
+    if (room_act_parse(type) != ROOM_ACT_NONE) {
+        mw_on_host_action(s, m, type);
+        return;
+    }
+    int media = strcmp(type, "answer") == 0 || strcmp(type, "candidate") == 0 ||
+                strcmp(type, "media_state") == 0;
+    if (media && s->part == NULL) {
+        mw_session_error(s, VC_ERR_BAD_STATE, "waiting in the lobby", type);
+        return;
+    }
     if (strcmp(type, "answer") == 0)
         mw_on_answer(s, m, now_ms);
     else if (strcmp(type, "candidate") == 0)
         mw_on_candidate(s, m);
     else if (strcmp(type, "media_state") == 0)
-        mw_on_media_state(s, m);
+        mw_on_media_state(s, m, now_ms);
     else if (strcmp(type, "leave") == 0)
         mw_session_remove(s, 1, NULL);
     else if (strcmp(type, "detach") == 0 && mw_ctl_from_session_edge(s, m))

@@ -93,6 +93,7 @@ static gboolean mw_tick(gpointer data)
     mw_worker_t *w = data;
     uint64_t now = vc_now_ms();
     mw_sessions_tick(w, now);
+    mw_mod_tick(w, now);
     if (now >= w->next_rtcp_ms) {
         w->next_rtcp_ms = now + MW_RTCP_INTERVAL_MS;
         mw_media_rtcp_tick(w, now);
@@ -168,6 +169,8 @@ static void mw_stop(mw_worker_t *w)
         g_hash_table_destroy(w->sessions);
     if (w->rooms != NULL)
         g_hash_table_destroy(w->rooms);
+    if (w->ended != NULL)
+        g_hash_table_destroy(w->ended);
     g_strfreev(w->ice_addresses);
 }
 
@@ -198,6 +201,7 @@ int main(int argc, char **argv)
     w.loop = g_main_loop_new(w.ctx, FALSE);
     w.sessions = g_hash_table_new(g_str_hash, g_str_equal);
     w.rooms = g_hash_table_new(g_str_hash, g_str_equal);
+    w.ended = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     w.peer_cb = (mw_peer_callbacks_t){.on_state = mw_session_on_state,
                                       .on_gathered = mw_session_on_gathered,
                                       .on_rtp = mw_media_on_rtp,

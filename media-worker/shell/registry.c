@@ -284,6 +284,31 @@ void mw_registry_release_room(mw_registry_t *r, const char *room)
                       vc_redis_script_release, room, r->id, r->id, room);
 }
 
+/* Best effort, like release: Redis down means the old value stays. */
+void mw_registry_set_lobby(mw_registry_t *r, const char *room, int enabled)
+{
+    if (r->ac == NULL || !r->up) {
+        VC_WARN("registry: redis unavailable; lobby of room %s not stored", room);
+        return;
+    }
+    redisAsyncCommand(r->ac, mw_registry_on_reply, "set_lobby",
+                      "EVAL %s 1 " VC_REDIS_PREFIX "room:%s %s", vc_redis_script_set_lobby, room,
+                      enabled ? "1" : "0");
+}
+
+/* Best effort: when Redis is down the room key lives until its TTL. */
+void mw_registry_end_room(mw_registry_t *r, const char *room)
+{
+    if (r->ac == NULL || !r->up) {
+        VC_WARN("registry: redis unavailable; ended room %s stays until it expires", room);
+        return;
+    }
+    redisAsyncCommand(r->ac, mw_registry_on_reply, "end",
+                      "EVAL %s 2 " VC_REDIS_PREFIX "room:%s " VC_REDIS_PREFIX
+                      "worker_rooms:%s %s %s",
+                      vc_redis_script_end, room, r->id, r->id, room);
+}
+
 /* Removes our keys on a short blocking connection: the main context may
  * never turn again after free. */
 static void mw_registry_unregister(mw_registry_t *r)

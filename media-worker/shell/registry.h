@@ -25,6 +25,13 @@ void mw_registry_set_load(mw_registry_t *r, int load);
 /* A room emptied on this worker: HDEL vc:room:<room> worker (only if it
  * names this worker), SREM vc:worker_rooms:<id> <room>. */
 void mw_registry_release_room(mw_registry_t *r, const char *room);
+/* A host switched the room's lobby: HSET vc:room:<room> lobby 0/1 (only if
+ * the room still exists), so GET /api/rooms/<room> and later placements see
+ * it. Best effort. */
+void mw_registry_set_lobby(mw_registry_t *r, const char *room, int enabled);
+/* A host ended the room: DEL vc:room:<room> (unless another worker holds
+ * it), SREM vc:worker_rooms:<id> <room>. Best effort. */
+void mw_registry_end_room(mw_registry_t *r, const char *room);
 /* Deletes vc:worker:<id> and its zset entry best-effort, then disconnects. */
 void mw_registry_free(mw_registry_t *r);
 

@@ -1,7 +1,8 @@
 /* session: one browser session on the worker: join / resume / detach /
- * leave, the roster events, and offer/answer driven by the room core. The
- * peer (ICE/DTLS/SRTP) is created per session and freed at the end of the
- * loop turn after the session is removed, never inside its callbacks. */
+ * leave, the lobby (wait, admit, deny), the roster events, and offer/answer
+ * driven by the room core. The peer (ICE/DTLS/SRTP) is created when the
+ * session enters the call and freed at the end of the loop turn after the
+ * session is removed, never inside its callbacks. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,19 +14,53 @@
 #define MW_MAX_CANDS 16
 
 /* {id, name, role, audio, video} of a participant, for roster messages. */
-static json_t *mw_part_json(const room_part_t *p)
+json_t *mw_part_json(const room_part_t *p)
 {
     return json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", p->id, "name", p->name, "role", p->role,
                      "audio", p->audio, "video", p->video);
 }
 
+/* {id, name, removed_before} of a waiting guest, for hosts. */
+json_t *mw_waiter_json(const room_waiter_t *wt)
+{
+    return json_pack("{s:s, s:s, s:b}", "id", wt->id, "name", wt->name, "removed_before",
+                     wt->removed_before);
+}
+
 /* Sends msg (taken) to every participant of r but except. */
-static void mw_room_broadcast(room_t *r, const room_part_t *except, json_t *msg)
+void mw_room_broadcast(room_t *r, const room_part_t *except, json_t *msg)
 {
     for (room_part_t *q = r->parts; q != NULL; q = q->next)
         if (q != except)
             mw_deliver(q->user, json_incref(msg));
     json_decref(msg);
+}
+
+/* Sends msg (taken) to every host and cohost in the call. */
+void mw_room_hosts_send(room_t *r, json_t *msg)
+{
+    for (room_part_t *q = r->parts; q != NULL; q = q->next)
+        if (room_part_privileged(q))
+            mw_deliver(q->user, json_incref(msg));
+    json_decref(msg);
+}
+
+/* lobby_left{participant, reason} to the hosts. */
+static void mw_lobby_left_msg(room_t *r, const char *pid, const char *reason)
+{
+    json_t *m = vc_proto_msg("lobby_left");
+    json_object_set_new(m, "participant", json_string(pid));
+    json_object_set_new(m, "reason", json_string(reason));
+    mw_room_hosts_send(r, m);
+}
+
+/* The lobby as hosts see it: an array of waiter objects. */
+json_t *mw_lobby_json(const room_t *r)
+{
+    json_t *a = json_array();
+    for (const room_waiter_t *wt = r->lobby; wt != NULL; wt = wt->next)
+        json_array_append_new(a, mw_waiter_json(wt));
+    return a;
 }
 
 /* Reports participants + rooms to the registry. */
@@ -51,7 +86,7 @@ json_t *mw_closed_msg(int code, const char *reason)
 }
 
 /* Sends an error to the session's browser. */
-static void mw_session_error(mw_session_t *s, vc_err_t code, const char *detail, const char *ref)
+void mw_session_error(mw_session_t *s, vc_err_t code, const char *detail, const char *ref)
 {
     mw_deliver(s, vc_proto_error(code, detail, ref));
 }
@@ -69,6 +104,19 @@ static void mw_send_joined(mw_session_t *s)
     json_object_set_new(m, "role", json_string(s->part->role));
     json_object_set_new(m, "resume", json_string(s->id));
     json_object_set_new(m, "participants", list);
+    json_object_set_new(m, "lobby_enabled", json_boolean(s->room->lobby_enabled));
+    json_object_set_new(m, "lobby",
+                        room_part_privileged(s->part) ? mw_lobby_json(s->room) : json_array());
+    mw_deliver(s, m);
+}
+
+/* lobby_waiting{room, session, resume}: the guest waits for a host. */
+static void mw_send_lobby_waiting(mw_session_t *s)
+{
+    json_t *m = vc_proto_msg("lobby_waiting");
+    json_object_set_new(m, "room", json_string(s->room->id));
+    json_object_set_new(m, "session", json_string(s->id));
+    json_object_set_new(m, "resume", json_string(s->id));
     mw_deliver(s, m);
 }
 
@@ -102,22 +150,24 @@ void mw_session_on_gathered(mw_peer_t *p, void *user)
     mw_session_offer(s);
 }
 
-/* Returns the room id's room, creating it on first join. */
-static room_t *mw_room_get(mw_worker_t *w, const char *id)
+/* Returns the room id's room, creating it on first join with the lobby
+ * setting the join carries (from the room's Redis hash). */
+static room_t *mw_room_get(mw_worker_t *w, const char *id, int lobby)
 {
     room_t *r = g_hash_table_lookup(w->rooms, id);
     if (r == NULL) {
         r = room_new(id, w);
+        r->lobby_enabled = lobby;
         g_hash_table_insert(w->rooms, r->id, r);
-        VC_INFO("room %s created", id);
+        VC_INFO("room %s created (lobby %s)", id, lobby ? "on" : "off");
     }
     return r;
 }
 
-/* Destroys r if it emptied and tells the registry. */
+/* Destroys r if nobody is in it or waits for it, and tells the registry. */
 static void mw_room_maybe_free(mw_worker_t *w, room_t *r)
 {
-    if (r->n_parts > 0)
+    if (!room_empty(r))
         return;
     VC_INFO("room %s empty, released", r->id);
     if (w->reg != NULL)
@@ -140,40 +190,124 @@ static mw_peer_t *mw_session_peer(mw_worker_t *w, mw_session_t *s)
     return mw_peer_new(&cfg, w->dtls, &w->peer_cb, s);
 }
 
-/* A fresh join: session, participant, peer; roster to everyone. */
-static void mw_join_fresh(mw_worker_t *w, mw_session_t *s, const json_t *m)
+/* Puts s into the call as participant pid: peer, joined, roster to everyone.
+ * On failure s stays outside the call (the caller removes it). */
+static int mw_session_enter(mw_session_t *s, const char *pid, const char *name)
 {
-    room_t *r = mw_room_get(w, json_string_value(json_object_get(m, "room")));
-    char pid[VC_PROTO_MAX_ID + 1];
-    pid[0] = 'p';
-    vc_random_hex(pid + 1, 8);
-    const char *role = json_string_value(json_object_get(m, "role"));
-    room_part_t *p =
-        room_join(r, pid, json_string_value(json_object_get(m, "name")), role, s);
+    mw_worker_t *w = s->w;
+    room_t *r = s->room;
+    room_part_t *p = room_join_as(r, pid, name, s->role, s->identity, s);
     if (p == NULL) {
         mw_session_error(s, VC_ERR_ROOM_FULL, NULL, "join");
-        goto fail;
+        return -1;
     }
-    s->room = r;
     s->part = p;
     s->peer = mw_session_peer(w, s);
     if (s->peer == NULL) {
         room_leave(r, p);
         s->part = NULL;
         mw_session_error(s, VC_ERR_INTERNAL, "cannot create the media transport", "join");
-        goto fail;
+        return -1;
     }
-    g_hash_table_insert(w->sessions, s->id, s);
-    VC_INFO("session %.8s joined room %s as %s (%s)", s->id, r->id, p->id, role);
+    VC_INFO("session %.8s joined room %s as %s (%s)", s->id, r->id, p->id, s->role);
     mw_send_joined(s);
     mw_room_broadcast(r, p, json_pack("{s:i, s:s, s:o}", "v", VC_PROTO_VERSION, "type",
                                       "participant_joined", "participant", mw_part_json(p)));
     mw_room_renegotiate(r);
     mw_load_update(w);
-    return;
-fail:
-    mw_room_maybe_free(w, r);
-    free(s);
+    return 0;
+}
+
+/* Puts s in r's lobby as pid and shows it to the hosts. */
+static void mw_lobby_enter(mw_session_t *s, const char *pid, const char *name, int removed)
+{
+    s->waiter = room_lobby_add(s->room, pid, name, s->identity, removed, s);
+    VC_INFO("session %.8s waits in the lobby of room %s as %s%s", s->id, s->room->id, pid,
+            removed ? " (removed before)" : "");
+    mw_send_lobby_waiting(s);
+    json_t *m = vc_proto_msg("lobby_request");
+    json_object_set_new(m, "participant", mw_waiter_json(s->waiter));
+    mw_room_hosts_send(s->room, m);
+}
+
+/* A waiting identity knocks again from a new session (its edge died and
+ * the client rejoined with its credential): the new session takes the
+ * waiter's place, unseen by the hosts; the old one is closed. 1 if done. */
+static int mw_lobby_take_over(mw_session_t *s)
+{
+    if (s->identity[0] == '\0')
+        return 0;
+    room_waiter_t *wt = s->room->lobby;
+    while (wt != NULL && strcmp(wt->identity, s->identity) != 0)
+        wt = wt->next;
+    if (wt == NULL)
+        return 0;
+    mw_session_t *old = wt->user;
+    old->waiter = NULL;
+    wt->user = s;
+    s->waiter = wt;
+    VC_INFO("session %.8s takes over the lobby place of %.8s (%s)", s->id, old->id, wt->id);
+    mw_session_remove(old, 1,
+                      mw_closed_msg(VC_ERR_ALREADY_JOINED, "You joined from another connection."));
+    mw_send_lobby_waiting(s);
+    return 1;
+}
+
+/* A fresh join: into the call or the lobby, as the room decides. */
+static void mw_join_fresh(mw_worker_t *w, mw_session_t *s, const json_t *m)
+{
+    const json_t *lobby = json_object_get(m, "lobby");
+    room_t *r = mw_room_get(w, json_string_value(json_object_get(m, "room")),
+                            lobby == NULL || json_is_true(lobby));
+    const char *identity = json_string_value(json_object_get(m, "identity"));
+    const char *name = json_string_value(json_object_get(m, "name"));
+    snprintf(s->identity, sizeof(s->identity), "%s", identity ? identity : "");
+    int removed = 0;
+    room_admit_t where =
+        room_admission(r, json_string_value(json_object_get(m, "role")), s->identity, s->role,
+                       sizeof(s->role), &removed);
+    char pid[VC_PROTO_MAX_ID + 1];
+    pid[0] = 'p';
+    vc_random_hex(pid + 1, 8);
+    s->room = r;
+    g_hash_table_insert(w->sessions, s->id, s);
+    if (where == ROOM_ADMIT_WAIT) {
+        if (!mw_lobby_take_over(s))
+            mw_lobby_enter(s, pid, name, removed);
+        return;
+    }
+    if (mw_session_enter(s, pid, name) != 0)
+        mw_session_remove(s, 0, NULL);
+}
+
+/* Admits waiter wt of r into the call (a host decided, or the lobby went
+ * off). A full room closes the guest's session with room_full. */
+void mw_lobby_admit(room_t *r, room_waiter_t *wt)
+{
+    mw_session_t *s = wt->user;
+    char pid[ROOM_MAX_ID + 1], name[ROOM_MAX_NAME + 1];
+    snprintf(pid, sizeof(pid), "%s", wt->id);
+    snprintf(name, sizeof(name), "%s", wt->name);
+    room_lobby_remove(r, wt);
+    s->waiter = NULL;
+    VC_INFO("session %.8s admitted to room %s", s->id, r->id);
+    mw_lobby_left_msg(r, pid, "admitted");
+    if (mw_session_enter(s, pid, name) != 0)
+        mw_session_remove(s, 1, mw_closed_msg(VC_ERR_ROOM_FULL, vc_err_message(VC_ERR_ROOM_FULL)));
+}
+
+/* Sends wt's guest away: lobby_denied (or closed{code}) and the hosts see
+ * it leave with reason "denied". */
+void mw_lobby_deny(room_t *r, room_waiter_t *wt, int code, const char *reason)
+{
+    mw_session_t *s = wt->user;
+    mw_lobby_left_msg(r, wt->id, "denied");
+    room_lobby_remove(r, wt);
+    s->waiter = NULL;
+    VC_INFO("session %.8s sent away from the lobby of room %s (%d)", s->id, r->id, code);
+    if (code == VC_ERR_FORBIDDEN)
+        mw_deliver(s, vc_proto_msg("lobby_denied"));
+    mw_session_remove(s, 1, mw_closed_msg(code, reason));
 }
 
 /* Re-attaches a detached (or moved) session to a new edge. */
@@ -182,6 +316,10 @@ static void mw_join_resume(mw_session_t *s, mw_edge_t *e)
     s->edge = e;
     s->detached_at_ms = 0;
     VC_INFO("session %.8s resumed on edge %s", s->id, e->id);
+    if (s->part == NULL) {
+        mw_send_lobby_waiting(s);
+        return;
+    }
     mw_send_joined(s);
     if (s->last_offer != NULL)
         mw_deliver(s, json_incref(s->last_offer));
@@ -215,6 +353,11 @@ void mw_on_join(mw_worker_t *w, const json_t *m, uint64_t now_ms)
     s = vc_calloc(1, sizeof(*s));
     *s = tmp;
     s->w = w;
+    if (!mw_worker_accepts(w, room)) {
+        mw_session_error(s, VC_ERR_ROOM_ENDED, NULL, "join");
+        free(s);
+        return;
+    }
     vc_random_bytes(&s->sdp_session_id, sizeof(s->sdp_session_id));
     s->sdp_session_id &= 0x7fffffffffffffffULL;
     rtp_rx_init(&s->rx[SDP_KIND_AUDIO], 48000);
@@ -367,11 +510,18 @@ void mw_on_candidate(mw_session_t *s, const json_t *m)
         mw_session_error(s, VC_ERR_BAD_CANDIDATE, NULL, "candidate");
 }
 
-/* media_state{session, audio, video} -> participant_updated to the others. */
-void mw_on_media_state(mw_session_t *s, const json_t *m)
+/* media_state{session, audio, video} -> participant_updated to the others.
+ * Turning on a kind a host muted resumes its forwarding. */
+void mw_on_media_state(mw_session_t *s, const json_t *m, uint64_t now_ms)
 {
-    s->part->audio = json_is_true(json_object_get(m, "audio"));
-    s->part->video = json_is_true(json_object_get(m, "video"));
+    unsigned released = room_media_state(s->part, json_is_true(json_object_get(m, "audio")),
+                                         json_is_true(json_object_get(m, "video")));
+    if (released & (1u << SDP_KIND_AUDIO))
+        VC_INFO("session %.8s (%s): audio forwarding resumed", s->id, s->part->id);
+    if (released & (1u << SDP_KIND_VIDEO)) {
+        VC_INFO("session %.8s (%s): video forwarding resumed", s->id, s->part->id);
+        mw_media_keyframe(s, SDP_KIND_VIDEO, now_ms);
+    }
     mw_room_broadcast(s->room, s->part,
                       json_pack("{s:i, s:s, s:o}", "v", VC_PROTO_VERSION, "type",
                                 "participant_updated", "participant", mw_part_json(s->part)));
@@ -408,20 +558,9 @@ static void mw_reap_schedule(mw_worker_t *w)
     g_source_attach(w->reap_src, w->ctx);
 }
 
-/* Leaves the room (participant_left + renegotiation), notifies the edge,
- * and queues the session; the peer is freed by mw_sessions_reap. */
-void mw_session_remove(mw_session_t *s, int notify, json_t *closed)
+/* Takes s's participant out of the call: participant_left, renegotiation. */
+static void mw_session_leave_call(mw_session_t *s)
 {
-    mw_worker_t *w = s->w;
-    if (s->dead) {
-        json_decref(closed);
-        return;
-    }
-    s->dead = 1;
-    if (notify)
-        mw_send_close(s, closed);
-    else
-        json_decref(closed);
     room_t *r = s->room;
     char pid[ROOM_MAX_ID + 1];
     snprintf(pid, sizeof(pid), "%s", s->part->id);
@@ -435,9 +574,44 @@ void mw_session_remove(mw_session_t *s, int notify, json_t *closed)
     mw_room_broadcast(r, NULL, json_pack("{s:i, s:s, s:s}", "v", VC_PROTO_VERSION, "type",
                                          "participant_left", "participant", pid));
     mw_room_renegotiate(r);
-    mw_room_maybe_free(w, r);
+}
+
+/* A waiting guest gave up (leave, or the detach grace ran out). */
+static void mw_session_leave_lobby(mw_session_t *s)
+{
+    room_t *r = s->room;
+    char pid[ROOM_MAX_ID + 1];
+    snprintf(pid, sizeof(pid), "%s", s->waiter->id);
+    room_lobby_remove(r, s->waiter);
+    s->waiter = NULL;
+    VC_INFO("session %.8s (%s) left the lobby of room %s", s->id, pid, r->id);
+    mw_lobby_left_msg(r, pid, "left");
+}
+
+/* Leaves the call or the lobby, notifies the edge, and queues the session;
+ * the peer is freed by mw_sessions_reap. */
+void mw_session_remove(mw_session_t *s, int notify, json_t *closed)
+{
+    mw_worker_t *w = s->w;
+    if (s->dead) {
+        json_decref(closed);
+        return;
+    }
+    s->dead = 1;
+    if (notify)
+        mw_send_close(s, closed);
+    else
+        json_decref(closed);
+    room_t *r = s->room;
+    if (s->part != NULL)
+        mw_session_leave_call(s);
+    else if (s->waiter != NULL)
+        mw_session_leave_lobby(s);
+    if (r != NULL)
+        mw_room_maybe_free(w, r);
     s->room = NULL;
-    g_hash_table_remove(w->sessions, s->id);
+    if (g_hash_table_lookup(w->sessions, s->id) == s)
+        g_hash_table_remove(w->sessions, s->id);
     s->next_dead = w->dead;
     w->dead = s;
     mw_load_update(w);

@@ -35,7 +35,10 @@ typedef struct mw_session {
     char id[VC_PROTO_MAX_ID + 1];
     mw_worker_t *w;
     room_t *room;
-    room_part_t *part; /* NULL once removed from the room */
+    room_part_t *part; /* NULL while in the lobby and once removed */
+    room_waiter_t *waiter; /* non-NULL while waiting in the lobby */
+    char identity[VC_PROTO_MAX_ID + 1]; /* the credential's sub */
+    char role[16];     /* the role it has (or will have once admitted) */
     mw_edge_t *edge;   /* NULL while detached */
     uint64_t detached_at_ms;
     mw_peer_t *peer;
@@ -64,6 +67,7 @@ struct mw_worker {
     /* state */
     GHashTable *sessions; /* id -> mw_session_t* */
     GHashTable *rooms;    /* id -> room_t* */
+    GHashTable *ended;    /* room id (owned) -> ms a host ended it */
     mw_edge_t *edges;
     mw_session_t *dead;   /* reaped at the end of the loop turn */
     uint32_t rtcp_ssrc;   /* sender SSRC of RTCP the worker originates */
@@ -86,7 +90,20 @@ void mw_send_close(mw_session_t *s, json_t *msg);
 void mw_on_join(mw_worker_t *w, const json_t *m, uint64_t now_ms);
 void mw_on_answer(mw_session_t *s, const json_t *m, uint64_t now_ms);
 void mw_on_candidate(mw_session_t *s, const json_t *m);
-void mw_on_media_state(mw_session_t *s, const json_t *m);
+void mw_on_media_state(mw_session_t *s, const json_t *m, uint64_t now_ms);
+void mw_session_error(mw_session_t *s, vc_err_t code, const char *detail, const char *ref);
+json_t *mw_part_json(const room_part_t *p);
+json_t *mw_waiter_json(const room_waiter_t *wt);
+json_t *mw_lobby_json(const room_t *r);
+/* msg (taken) to everyone in r's call but except (may be NULL). */
+void mw_room_broadcast(room_t *r, const room_part_t *except, json_t *msg);
+/* msg (taken) to every host and cohost in r's call. */
+void mw_room_hosts_send(room_t *r, json_t *msg);
+/* Moves wt's session from the lobby into the call (frees wt). */
+void mw_lobby_admit(room_t *r, room_waiter_t *wt);
+/* Sends wt's session away with closed{code, reason} (lobby_denied first
+ * when code is VC_ERR_FORBIDDEN); frees wt. */
+void mw_lobby_deny(room_t *r, room_waiter_t *wt, int code, const char *reason);
 void mw_session_detach(mw_session_t *s, uint64_t now_ms);
 /* Takes s out of its room (telling the others) and queues it for reaping.
  * closed (may be NULL) is sent to its edge as close{msg}; taken. */
@@ -100,6 +117,13 @@ json_t *mw_closed_msg(int code, const char *reason);
 /* mw_peer_callbacks_t entries; user is the session. */
 void mw_session_on_state(mw_peer_t *p, mw_peer_state_t st, void *user);
 void mw_session_on_gathered(mw_peer_t *p, void *user);
+
+/* mod.c */
+/* admit, deny, admit_all, set_lobby, mute, ask_unmute, remove, promote, end. */
+void mw_on_host_action(mw_session_t *s, const json_t *m, const char *type);
+/* 0 if a host ended room moments ago (joins to it are refused). */
+int mw_worker_accepts(mw_worker_t *w, const char *room);
+void mw_mod_tick(mw_worker_t *w, uint64_t now_ms);
 
 /* media.c */
 void mw_media_on_rtp(mw_peer_t *p, uint8_t *pkt, size_t len, void *user);

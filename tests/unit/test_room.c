@@ -1,8 +1,11 @@
 /* Unit tests for media-worker/core/room.c: m-line allocation and reuse,
  * one outstanding offer with a dirty flag, answer validation, forwarding
- * lookups, keyframe throttling, and isolation between rooms. */
+ * lookups, keyframe throttling, isolation between rooms, and moderation:
+ * admission, permissions of every host action, targets confined to the
+ * sender's room, bans, cohosts and host-held tracks. */
 #include <stdlib.h>
 
+#include "common/util.h"
 #include "media-worker/core/room.h"
 #include "tests/unit/vctest.h"
 
@@ -250,10 +253,192 @@ static void t_full(void)
     room_free(r);
 }
 
+/* Where joiners go: a table of named cases. */
+static void t_admission(void)
+{
+    static const struct {
+        const char *name;
+        int lobby;
+        const char *cred_role, *identity;
+        room_admit_t want;
+        const char *want_role;
+        int want_removed;
+    } cases[] = {
+        {"host, lobby on", 1, "host", "h1", ROOM_ADMIT_ENTER, "host", 0},
+        {"guest, lobby on", 1, "guest", "g1", ROOM_ADMIT_WAIT, "guest", 0},
+        {"guest, lobby off", 0, "guest", "g1", ROOM_ADMIT_ENTER, "guest", 0},
+        {"no identity, lobby on", 1, "guest", "", ROOM_ADMIT_WAIT, "guest", 0},
+        {"cohost identity, lobby on", 1, "guest", "co", ROOM_ADMIT_ENTER, "cohost", 0},
+        {"removed, lobby off", 0, "guest", "bad", ROOM_ADMIT_WAIT, "guest", 1},
+        {"removed host credential", 0, "host", "badhost", ROOM_ADMIT_WAIT, "guest", 1},
+        {"removed, lobby on", 1, "guest", "bad", ROOM_ADMIT_WAIT, "guest", 1},
+    };
+    room_t *r = room_new("r1", NULL);
+    room_part_t *co = room_join_as(r, "pco", "Co", "guest", "co", NULL);
+    room_promote(co);
+    room_ban(r, "bad");
+    room_ban(r, "badhost");
+    room_ban(r, "");
+    for (size_t i = 0; i < VC_ARRAY_LEN(cases); i++) {
+        r->lobby_enabled = cases[i].lobby;
+        char role[16] = "";
+        int removed = -1;
+        room_admit_t got =
+            room_admission(r, cases[i].cred_role, cases[i].identity, role, sizeof(role), &removed);
+        if (got != cases[i].want || strcmp(role, cases[i].want_role) != 0 ||
+            removed != cases[i].want_removed)
+            fprintf(stderr, "  case %s\n", cases[i].name);
+        VCT_CHECK_EQ_INT(got, cases[i].want);
+        VCT_CHECK_EQ_STR(role, cases[i].want_role);
+        VCT_CHECK_EQ_INT(removed, cases[i].want_removed);
+    }
+    room_free(r);
+}
+
+/* Every host action by every kind of sender, against targets in the
+ * sender's room, in another room, and missing. */
+static void t_permissions(void)
+{
+    room_t *r = room_new("ra", NULL), *rb = room_new("rb", NULL);
+    room_part_t *host = room_join_as(r, "ph", "H", "host", "ih", NULL);
+    room_part_t *co = room_join_as(r, "pc", "C", "guest", "ic", NULL);
+    room_promote(co);
+    room_part_t *guest = room_join_as(r, "pg", "G", "guest", "ig", NULL);
+    room_waiter_t *wait = room_lobby_add(r, "pw", "W", "iw", 0, NULL);
+    room_part_t *bpart = room_join_as(rb, "pb", "B", "guest", "ib", NULL);
+    room_lobby_add(rb, "pbw", "BW", "ibw", 0, NULL);
+    (void)bpart;
+    static const struct {
+        const char *name;
+        int sender; /* 0 host, 1 cohost, 2 guest, 3 waiting (NULL) */
+        room_act_t act;
+        const char *target;
+        room_mod_t want;
+        int want_part, want_waiter;
+    } cases[] = {
+        {"host admits waiter", 0, ROOM_ACT_ADMIT, "pw", ROOM_MOD_OK, 0, 1},
+        {"cohost admits waiter", 1, ROOM_ACT_ADMIT, "pw", ROOM_MOD_OK, 0, 1},
+        {"guest admits", 2, ROOM_ACT_ADMIT, "pw", ROOM_MOD_FORBIDDEN, 0, 0},
+        {"waiter admits itself", 3, ROOM_ACT_ADMIT, "pw", ROOM_MOD_FORBIDDEN, 0, 0},
+        {"host admits a participant", 0, ROOM_ACT_ADMIT, "pg", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host admits other room's waiter", 0, ROOM_ACT_ADMIT, "pbw", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host denies waiter", 0, ROOM_ACT_DENY, "pw", ROOM_MOD_OK, 0, 1},
+        {"guest denies", 2, ROOM_ACT_DENY, "pw", ROOM_MOD_FORBIDDEN, 0, 0},
+        {"host denies other room's waiter", 0, ROOM_ACT_DENY, "pbw", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host admit_all", 0, ROOM_ACT_ADMIT_ALL, NULL, ROOM_MOD_OK, 0, 0},
+        {"guest admit_all", 2, ROOM_ACT_ADMIT_ALL, NULL, ROOM_MOD_FORBIDDEN, 0, 0},
+        {"cohost set_lobby", 1, ROOM_ACT_SET_LOBBY, NULL, ROOM_MOD_OK, 0, 0},
+        {"guest set_lobby", 2, ROOM_ACT_SET_LOBBY, NULL, ROOM_MOD_FORBIDDEN, 0, 0},
+        {"waiter set_lobby", 3, ROOM_ACT_SET_LOBBY, NULL, ROOM_MOD_FORBIDDEN, 0, 0},
+        {"host mutes guest", 0, ROOM_ACT_MUTE, "pg", ROOM_MOD_OK, 1, 0},
+        {"cohost mutes host", 1, ROOM_ACT_MUTE, "ph", ROOM_MOD_OK, 1, 0},
+        {"guest mutes host", 2, ROOM_ACT_MUTE, "ph", ROOM_MOD_FORBIDDEN, 0, 0},
+        {"host mutes waiter", 0, ROOM_ACT_MUTE, "pw", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host mutes other room", 0, ROOM_ACT_MUTE, "pb", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host mutes nobody", 0, ROOM_ACT_MUTE, NULL, ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host asks unmute", 0, ROOM_ACT_ASK_UNMUTE, "pg", ROOM_MOD_OK, 1, 0},
+        {"guest asks unmute", 2, ROOM_ACT_ASK_UNMUTE, "ph", ROOM_MOD_FORBIDDEN, 0, 0},
+        {"host asks other room", 0, ROOM_ACT_ASK_UNMUTE, "pb", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host removes guest", 0, ROOM_ACT_REMOVE, "pg", ROOM_MOD_OK, 1, 0},
+        {"host removes waiter", 0, ROOM_ACT_REMOVE, "pw", ROOM_MOD_OK, 0, 1},
+        {"guest removes host", 2, ROOM_ACT_REMOVE, "ph", ROOM_MOD_FORBIDDEN, 0, 0},
+        {"host removes other room", 0, ROOM_ACT_REMOVE, "pb", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host removes other waiter", 0, ROOM_ACT_REMOVE, "pbw", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host promotes guest", 0, ROOM_ACT_PROMOTE, "pg", ROOM_MOD_OK, 1, 0},
+        {"guest promotes self", 2, ROOM_ACT_PROMOTE, "pg", ROOM_MOD_FORBIDDEN, 0, 0},
+        {"host promotes waiter", 0, ROOM_ACT_PROMOTE, "pw", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host promotes other room", 0, ROOM_ACT_PROMOTE, "pb", ROOM_MOD_NOT_FOUND, 0, 0},
+        {"host ends", 0, ROOM_ACT_END, NULL, ROOM_MOD_OK, 0, 0},
+        {"cohost ends", 1, ROOM_ACT_END, NULL, ROOM_MOD_OK, 0, 0},
+        {"guest ends", 2, ROOM_ACT_END, NULL, ROOM_MOD_FORBIDDEN, 0, 0},
+        {"waiter ends", 3, ROOM_ACT_END, NULL, ROOM_MOD_FORBIDDEN, 0, 0},
+        {"not an action", 0, ROOM_ACT_NONE, NULL, ROOM_MOD_FORBIDDEN, 0, 0},
+    };
+    room_part_t *senders[] = {host, co, guest, NULL};
+    for (size_t i = 0; i < VC_ARRAY_LEN(cases); i++) {
+        room_part_t *p = NULL;
+        room_waiter_t *w = NULL;
+        room_mod_t got =
+            room_mod_check(r, senders[cases[i].sender], cases[i].act, cases[i].target, &p, &w);
+        if (got != cases[i].want || (p != NULL) != cases[i].want_part ||
+            (w != NULL) != cases[i].want_waiter)
+            fprintf(stderr, "  case %s\n", cases[i].name);
+        VCT_CHECK_EQ_INT(got, cases[i].want);
+        VCT_CHECK_EQ_INT(p != NULL, cases[i].want_part);
+        VCT_CHECK_EQ_INT(w != NULL, cases[i].want_waiter);
+        if (w != NULL)
+            VCT_CHECK(w == wait);
+    }
+    /* a host of room A acting in room B's name is still refused there */
+    VCT_CHECK_EQ_INT(room_mod_check(rb, host, ROOM_ACT_END, NULL, NULL, NULL),
+                     ROOM_MOD_FORBIDDEN);
+    VCT_CHECK_EQ_INT(room_act_parse("admit_all"), ROOM_ACT_ADMIT_ALL);
+    VCT_CHECK_EQ_INT(room_act_parse("media_state"), ROOM_ACT_NONE);
+    room_free(r);
+    room_free(rb);
+}
+
+/* Lobby order, bans and cohost memory. */
+static void t_lobby_bans(void)
+{
+    room_t *r = room_new("r1", NULL);
+    VCT_CHECK_EQ_INT(r->lobby_enabled, 1);
+    VCT_CHECK(room_empty(r));
+    room_waiter_t *a = room_lobby_add(r, "pa", "A", "ia", 0, NULL);
+    room_lobby_add(r, "pb", "B", "ib", 1, NULL);
+    VCT_CHECK(!room_empty(r));
+    VCT_CHECK_EQ_INT(r->n_lobby, 2);
+    VCT_CHECK(r->lobby == a && strcmp(r->lobby->next->id, "pb") == 0);
+    VCT_CHECK(room_lobby_find(r, "pb") != NULL && room_lobby_find(r, "px") == NULL);
+    room_lobby_remove(r, a);
+    VCT_CHECK_EQ_INT(r->n_lobby, 1);
+    room_part_t *p = room_join_as(r, "pc", "C", "guest", "ic", NULL);
+    room_promote(p);
+    VCT_CHECK_EQ_STR(p->role, "cohost");
+    VCT_CHECK(room_is_cohost(r, "ic"));
+    VCT_CHECK(room_part_privileged(p));
+    room_ban(r, "ic"); /* removal also ends the promotion */
+    VCT_CHECK(room_is_banned(r, "ic") && !room_is_cohost(r, "ic"));
+    room_part_t *h = room_join_as(r, "ph", "H", "host", "ih", NULL);
+    room_promote(h);
+    VCT_CHECK_EQ_STR(h->role, "host");
+    room_free(r); /* frees the remaining waiter and lists (ASan checks) */
+}
+
+/* A host-held track is not forwarded until its owner turns it on. */
+static void t_hold(void)
+{
+    room_t *r = room_new("r1", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    room_part_t *a = room_join(r, "pa", "Ann", "host", NULL);
+    room_part_t *b = room_join(r, "pb", "Bob", "guest", NULL);
+    t_negotiate(a, 100, 101, 0, ml);
+    t_negotiate(b, 200, 201, 0, ml);
+    t_negotiate(a, 100, 101, 0, ml);
+    room_part_t *out[4];
+    VCT_CHECK_EQ_INT(room_subscribers(b, SDP_KIND_AUDIO, 111, out, 4), 1);
+    room_hold(b, SDP_KIND_AUDIO);
+    VCT_CHECK_EQ_INT(b->audio, 0);
+    VCT_CHECK_EQ_INT(room_subscribers(b, SDP_KIND_AUDIO, 111, out, 4), 0);
+    VCT_CHECK_EQ_INT(room_subscribers(b, SDP_KIND_AUDIO, ROOM_PT_ANY, out, 4), 0);
+    VCT_CHECK_EQ_INT(room_subscribers(b, SDP_KIND_VIDEO, 96, out, 4), 1);
+    /* its own "audio off" keeps the hold; "video on" does not release audio */
+    VCT_CHECK_EQ_INT(room_media_state(b, 0, 1), 0);
+    VCT_CHECK_EQ_INT(room_subscribers(b, SDP_KIND_AUDIO, 111, out, 4), 0);
+    VCT_CHECK_EQ_INT(room_media_state(b, 1, 1), 1u << SDP_KIND_AUDIO);
+    VCT_CHECK_EQ_INT(room_subscribers(b, SDP_KIND_AUDIO, 111, out, 4), 1);
+    room_hold(b, SDP_KIND_VIDEO);
+    VCT_CHECK_EQ_INT(room_subscribers(b, SDP_KIND_VIDEO, 96, out, 4), 0);
+    VCT_CHECK_EQ_INT(room_media_state(b, 1, 1), 1u << SDP_KIND_VIDEO);
+    room_free(r);
+}
+
 static const vct_case_t cases[] = {
     {"join_layout", t_join_layout}, {"one_offer", t_one_offer},
     {"answer_mismatch", t_answer_mismatch}, {"forwarding", t_forwarding},
     {"leave_reuse", t_leave_reuse}, {"isolation", t_isolation},
     {"pli_throttle", t_pli_throttle}, {"full", t_full},
+    {"admission", t_admission}, {"permissions", t_permissions},
+    {"lobby_bans", t_lobby_bans}, {"hold", t_hold},
 };
 VCT_MAIN("room", cases)
