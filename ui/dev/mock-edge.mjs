@@ -6,6 +6,11 @@
 // "many-<N>" has N-1 fake participants; "drop-<x>" drops the WebSocket 3 s
 // after joining (then accepts the resume); "gone-<x>" answers every resume
 // with session_not_found; "end-<x>" sends closed 2004 after 3 s.
+// Issue 3/4 flows: "lobby-<x>" has a lobby (guests wait 2.5 s, then are let
+// in); a host in any room sees two knocks after 2 s (the second removed
+// before); host actions are answered; "chat-<x>" echoes chat (elsewhere chat
+// is unknown_type, as on today's server); "muteme-<x>" mutes you after 3 s
+// and asks you to unmute after 5 s; "screen-<x>" has a presenter.
 import { createServer } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -18,7 +23,7 @@ const rooms = new Set(['abc-defg-hij']);
 const sessions = new Map();
 const types = { '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.html': 'text/html' };
 const idOk = (s) => /^[A-Za-z0-9_-]{1,64}$/.test(s);
-const known = (r) => rooms.has(r) || /^(many-\d+|drop-|gone-|end-)/.test(r);
+const known = (r) => rooms.has(r) || /^(many-\d+|drop-|gone-|end-|lobby-|chat-|muteme-|screen-)/.test(r);
 const NAMES = ['Ada Lovelace', 'Grace Hopper', 'Alan Turing', 'Katherine Johnson', 'Linus', 'Margaret Hamilton', 'Dennis Ritchie', 'Barbara Liskov', 'Ken Thompson', 'Radia Perlman'];
 
 function json(res, status, body) {
@@ -36,7 +41,7 @@ const server = createServer(async (req, res) => {
   let m = /^\/api\/rooms\/([^/]+)$/.exec(path);
   if (m) {
     if (!idOk(m[1]) || !known(m[1])) return json(res, 404, { error: { code: 2000, name: 'room_not_found', message: 'This meeting does not exist.' } });
-    return json(res, 200, { room: m[1], lobby: false });
+    return json(res, 200, { room: m[1], lobby: m[1].startsWith('lobby-') });
   }
   let file = null;
   if (path === '/' || /^\/r\/[A-Za-z0-9_-]{1,64}$/.test(path)) file = 'index.html';
@@ -64,6 +69,8 @@ server.on('upgrade', (req, sock) => {
   const send = (o) => sock.writable && sock.write(frame(JSON.stringify({ v: 1, ...o })));
   let buf = Buffer.alloc(0);
   const timers = [];
+  let room = '';
+  let cur = null;
   sock.on('close', () => timers.forEach(clearTimeout));
   sock.on('error', () => {});
   sock.on('data', (d) => {
@@ -85,7 +92,24 @@ server.on('upgrade', (req, sock) => {
   function onMsg(m) {
     console.log('<-', JSON.stringify(m).slice(0, 160));
     if (m.type === 'ping') return send({ type: 'pong' });
+    if (m.type === 'chat') {
+      if (!room.startsWith('chat-')) return send({ type: 'error', code: 1002, name: 'unknown_type', message: 'The message type is unknown.', ref: 'chat' });
+      return timers.push(setTimeout(() => send({ type: 'chat', from: 'p2', name: NAMES[0], text: 'Echo: ' + m.text, ts: Date.now() }), 800));
+    }
+    const who = (id) => cur && cur.others.find((p) => p.id === id);
+    if (m.type === 'admit' || m.type === 'deny') {
+      send({ type: 'lobby_left', participant: m.participant, reason: m.type === 'admit' ? 'admitted' : 'denied' });
+      if (m.type === 'admit') send({ type: 'participant_joined', participant: { id: m.participant, name: 'Admitted ' + m.participant, role: 'guest', audio: true, video: false } });
+      return;
+    }
+    if (m.type === 'admit_all') return ['g1', 'g2'].forEach((id) => send({ type: 'lobby_left', participant: id, reason: 'admitted' }));
+    if (m.type === 'set_lobby') return send({ type: 'room_updated', lobby_enabled: m.enabled });
+    if (m.type === 'mute' && who(m.participant)) { who(m.participant).audio = false; return send({ type: 'participant_updated', participant: who(m.participant) }); }
+    if (m.type === 'promote' && who(m.participant)) { who(m.participant).role = 'cohost'; return send({ type: 'participant_updated', participant: who(m.participant) }); }
+    if (m.type === 'remove' && who(m.participant)) { cur.others = cur.others.filter((p) => p.id !== m.participant); return send({ type: 'participant_left', participant: m.participant }); }
+    if (m.type === 'end') { send({ type: 'closed', code: 2004, reason: 'The meeting has ended.' }); return sock.end(); }
     if (m.type !== 'join') return;
+    room = m.room;
     if (!known(m.room)) return send({ type: 'error', code: 2000, name: 'room_not_found', message: 'This meeting does not exist.', ref: 'join' });
     let s = m.resume && sessions.get(m.resume);
     if (m.resume && (!s || m.room.startsWith('gone-')))
@@ -96,7 +120,23 @@ server.on('upgrade', (req, sock) => {
       s = { id: randomBytes(16).toString('hex'), me: { id: 'p1', name: m.name, role: m.token ? 'host' : 'guest', audio: true, video: true }, others };
       sessions.set(s.id, s);
     }
-    send({ type: 'joined', session: s.id, participant: s.me.id, room: m.room, role: s.me.role, resume: s.id, participants: [s.me, ...s.others] });
+    cur = s;
+    if (m.room.startsWith('lobby-') && !m.token && !s.admitted) {
+      send({ type: 'credential', token: 'guest.' + s.id });
+      send({ type: 'lobby_waiting', room: m.room });
+      s.admitted = true;
+      return timers.push(setTimeout(() => onMsg({ ...m, resume: s.id }), 2500));
+    }
+    if (m.room.startsWith('screen-')) s.others[0].screen = true;
+    if (m.room.startsWith('muteme-')) {
+      timers.push(setTimeout(() => send({ type: 'muted', kind: 'audio', by: 'p2' }), 3000));
+      timers.push(setTimeout(() => send({ type: 'unmute_request', kind: 'audio', by: 'p2' }), 5000));
+    }
+    if (s.me.role === 'host') {
+      timers.push(setTimeout(() => send({ type: 'lobby_request', participant: { id: 'g1', name: 'Knock Knock', removed_before: false } }), 2000));
+      timers.push(setTimeout(() => send({ type: 'lobby_request', participant: { id: 'g2', name: 'Back Again', removed_before: true } }), 2600));
+    }
+    send({ type: 'joined', lobby_enabled: true, lobby: [], session: s.id, participant: s.me.id, room: m.room, role: s.me.role, resume: s.id, participants: [s.me, ...s.others] });
     if (m.room.startsWith('drop-') && !m.resume) timers.push(setTimeout(() => sock.destroy(), 3000));
     if (m.room.startsWith('end-')) timers.push(setTimeout(() => { send({ type: 'closed', code: 2004, reason: 'The host ended the meeting.' }); sock.end(); }, 3000));
     timers.push(setTimeout(() => send({ type: 'participant_joined', participant: { id: 'p99', name: 'Late Comer', role: 'guest', audio: false, video: false } }), 1500));

@@ -6,17 +6,32 @@
 import { backoffDelay } from '../lib/backoff';
 import { deriveConnState, type SignalPhase } from '../lib/connstate';
 import { classifyClosed, classifyError, errorText, errorTitle, Err } from '../lib/errors';
-import { candidateMsg, joinMsg, parseServerMessage, type ClientMsg, type ServerMsg, type TrackInfo } from '../lib/protocol';
+import { chatAppend, chatMarkFailed } from '../lib/chat';
+import { lobbyApply, lobbyDrop, lobbyFromJoined } from '../lib/lobby';
+import {
+  candidateMsg,
+  joinMsg,
+  parseServerMessage,
+  type ClientMsg,
+  type HostMsg,
+  type ServerMsg,
+  type TrackInfo,
+} from '../lib/protocol';
 import { rosterApply, rosterFromJoined, rosterSetSelfMedia } from '../lib/roster';
+import { noSpeaker, pickSpeaker, type SpeakerState } from '../lib/speaker';
 import { isPublishMid, publishDirection, tracksByParticipant, type RecvSlot } from '../lib/tracks';
 import type { CallStore } from './state';
 
 export interface SessionEvents {
   /* The call cannot go on (room gone, bad credential, ...). */
-  onFatal(title: string, text: string): void;
+  onFatal(title: string, text: string, code: number): void;
   /* The server ended our session with closed{code, reason}. */
   onClosed(code: number, reason: string): void;
   onToast(text: string): void;
+  /* A host denied our request to join. */
+  onDenied(): void;
+  /* The server issued our guest credential (keep it for this room). */
+  onCredential(token: string): void;
 }
 
 export interface SessionOptions {
@@ -32,6 +47,9 @@ export interface SessionOptions {
 
 const PING_MS = 15000;
 const SILENCE_MS = 45000;
+const LEVEL_MS = 400;
+
+const HOST_TYPES = new Set(['admit', 'deny', 'admit_all', 'set_lobby', 'mute', 'ask_unmute', 'remove', 'promote', 'end']);
 
 export class Session {
   private ws: WebSocket | null = null;
@@ -51,6 +69,11 @@ export class Session {
   private remote = new Map<string, MediaStream>();
   private outbox: ClientMsg[] = []; /* candidates gathered while signaling was down */
   private answeredSdp: string | null = null;
+  private screen: MediaStream | null = null;
+  private levelTimer: number | undefined;
+  private speakerState: SpeakerState = noSpeaker;
+  /* Set once the server sends active_speaker itself: stop measuring. */
+  private serverSpeaker = false;
   private readonly o: SessionOptions;
 
   constructor(o: SessionOptions) {
@@ -59,13 +82,84 @@ export class Session {
 
   start(): void {
     this.pingTimer = window.setInterval(() => this.tick(), PING_MS);
+    this.levelTimer = window.setInterval(() => void this.measureLevels(), LEVEL_MS);
     this.connect();
   }
 
-  /* The MediaStream to show for a participant (self: the local stream). */
+  /* The MediaStream to show for a participant (self: the local stream, or
+   * the screen while presenting). */
   streamFor(id: string): MediaStream | null {
-    if (id === this.o.store.get().roster.self) return this.o.stream;
+    if (id === this.o.store.get().roster.self) return this.screen ?? this.o.stream;
     return this.remote.get(id) ?? null;
+  }
+
+  /* A host or cohost action; the server checks the role. */
+  host(m: HostMsg): void {
+    if (this.phase !== 'joined') return;
+    this.send(m);
+    const st = this.o.store.get();
+    if (m.type === 'admit' || m.type === 'deny') this.o.store.set({ lobby: lobbyDrop(st.lobby, m.participant) });
+    else if (m.type === 'admit_all') this.o.store.set({ lobby: lobbyDrop(st.lobby, null) });
+    else if (m.type === 'set_lobby') this.o.store.set({ lobby: { ...st.lobby, enabled: m.enabled } });
+  }
+
+  /* Sends a chat message; false when it could not be sent now. */
+  sendChat(text: string): boolean {
+    const st = this.o.store.get();
+    if (this.phase !== 'joined' || !st.chatAvailable) return false;
+    this.send({ v: 1, type: 'chat', text });
+    this.o.store.set({
+      chat: chatAppend(st.chat, { from: st.roster.self ?? '', name: st.name, text, ts: Date.now(), self: true }),
+    });
+    return true;
+  }
+
+  /* Screen sharing: the screen replaces the camera on our video m-line
+   * (mid 1), so every server that forwards our camera forwards it. */
+  async startShare(): Promise<void> {
+    const md = navigator.mediaDevices;
+    if (this.screen || !md?.getDisplayMedia) return;
+    const screen = await md.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+    if (this.ended) {
+      screen.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    const track = screen.getVideoTracks()[0];
+    if (!track) return;
+    track.contentHint = 'detail';
+    track.addEventListener('ended', () => void this.stopShare());
+    this.screen = screen;
+    await this.videoSender()?.replaceTrack(track);
+    const st = this.o.store.get();
+    this.o.store.set({ presenting: true, mediaRev: st.mediaRev + 1 });
+    this.sendMediaState();
+  }
+
+  async stopShare(): Promise<void> {
+    const screen = this.screen;
+    if (!screen) return;
+    this.screen = null;
+    screen.getTracks().forEach((t) => t.stop());
+    await this.videoSender()?.replaceTrack(this.o.stream?.getVideoTracks()[0] ?? null).catch(() => undefined);
+    const st = this.o.store.get();
+    this.o.store.set({ presenting: false, mediaRev: st.mediaRev + 1 });
+    this.sendMediaState();
+  }
+
+  private videoSender(): RTCRtpSender | null {
+    const tr = this.pc?.getTransceivers().find((t) => isPublishMid(t.mid) && t.receiver.track.kind === 'video');
+    return tr ? tr.sender : null;
+  }
+
+  /* What we publish on the video m-line: the screen while presenting. */
+  private localVideo(): MediaStreamTrack | null {
+    return this.screen?.getVideoTracks()[0] ?? this.o.stream?.getVideoTracks()[0] ?? null;
+  }
+
+  private sendMediaState(): void {
+    const st = this.o.store.get();
+    /* Presenting counts as video on: the others' tile shows the screen. */
+    if (this.phase === 'joined') this.send({ v: 1, type: 'media_state', audio: st.mic, video: st.cam || st.presenting });
   }
 
   setMic(on: boolean): void {
@@ -91,8 +185,10 @@ export class Session {
     video = video && st.hasCam;
     s?.getAudioTracks().forEach((t) => (t.enabled = audio));
     s?.getVideoTracks().forEach((t) => (t.enabled = video));
-    this.o.store.set({ mic: audio, cam: video, roster: rosterSetSelfMedia(st.roster, audio, video) });
-    if (this.phase === 'joined') this.send({ v: 1, type: 'media_state', audio, video });
+    /* Turning the device on answers a host's request to. */
+    const ask = (st.ask === 'audio' && audio) || (st.ask === 'video' && video) ? null : st.ask;
+    this.o.store.set({ mic: audio, cam: video, ask, roster: rosterSetSelfMedia(st.roster, audio, video) });
+    this.sendMediaState();
   }
 
   private url(): string {
@@ -187,15 +283,64 @@ export class Session {
         this.joinedOnce = true;
         this.attempt = 0;
         this.resume = m.resume || null;
-        store.set({ role: m.role, roster: rosterFromJoined(m, this.o.name, st.mic, st.cam) });
+        store.set({
+          role: m.role,
+          phase: 'call',
+          roster: rosterFromJoined(m, this.o.name, st.mic, st.cam),
+          lobby: lobbyFromJoined(st.lobby, m),
+        });
         if (!this.pc) this.newPc();
         const out = this.outbox;
         this.outbox = [];
         for (const x of out) this.send(x);
-        this.send({ v: 1, type: 'media_state', audio: st.mic, video: st.cam });
+        this.sendMediaState();
         this.updateConn();
         break;
       }
+      case 'credential':
+        this.o.token = m.token;
+        this.o.events.onCredential(m.token);
+        break;
+      case 'lobby_waiting':
+        /* Our place in the lobby: a dropped WebSocket resumes it. */
+        this.attempt = 0;
+        if (m.resume) this.resume = m.resume;
+        store.set({ phase: 'lobby' });
+        break;
+      case 'lobby_denied':
+        this.teardown();
+        this.o.events.onDenied();
+        break;
+      case 'lobby_request':
+      case 'lobby_left':
+      case 'room_updated':
+        store.set({ lobby: lobbyApply(store.get().lobby, m) });
+        break;
+      case 'muted':
+        if (m.kind === 'audio' && store.get().mic) {
+          this.setMic(false);
+          this.o.events.onToast('A host muted your microphone. Only you can turn it back on.');
+        } else if (m.kind === 'video' && store.get().cam) {
+          this.setCam(false);
+          this.o.events.onToast('A host turned off your camera. Only you can turn it back on.');
+        }
+        break;
+      case 'unmute_request':
+        store.set({ ask: m.kind });
+        break;
+      case 'chat': {
+        const st = store.get();
+        const self = m.from !== '' && m.from === st.roster.self;
+        store.set({
+          chat: chatAppend(st.chat, { from: m.from, name: m.name, text: m.text, ts: m.ts, self }),
+          unread: st.panel === 'chat' || self ? st.unread : st.unread + 1,
+        });
+        break;
+      }
+      case 'active_speaker':
+        this.serverSpeaker = true;
+        store.set({ speaker: m.participant });
+        break;
       case 'offer': {
         const pc = this.pc ?? this.newPc();
         this.offerChain = this.offerChain
@@ -210,7 +355,9 @@ export class Session {
       case 'participant_updated':
       case 'participant_left': {
         const st = store.get();
-        store.set({ roster: rosterApply(st.roster, m) });
+        /* Promoted to cohost (or back): our own role comes this way. */
+        const role = m.type === 'participant_updated' && m.participant.id === st.roster.self ? m.participant.role : undefined;
+        store.set({ roster: rosterApply(st.roster, m), ...(role ? { role } : {}) });
         this.syncRemote();
         break;
       }
@@ -233,10 +380,26 @@ export class Session {
   }
 
   private onError(code: number, message: string, ref?: string): void {
+    if (ref === 'chat') {
+      if (code === Err.UNKNOWN_TYPE) store_chatOff(this.o.store);
+      else {
+        this.o.events.onToast("Your message wasn't sent: " + errorText(code, message));
+        this.o.store.set({ chat: chatMarkFailed(this.o.store.get().chat) });
+      }
+      return;
+    }
+    if (ref && HOST_TYPES.has(ref) && code === Err.UNKNOWN_TYPE) {
+      this.o.events.onToast("This server doesn't support that yet.");
+      return;
+    }
+    if (ref && HOST_TYPES.has(ref) && code === Err.PARTICIPANT_NOT_FOUND) {
+      this.o.events.onToast('That person is no longer here.');
+      return;
+    }
     switch (classifyError(code, ref)) {
       case 'fatal':
         this.teardown();
-        this.o.events.onFatal(errorTitle(code), errorText(code, message));
+        this.o.events.onFatal(errorTitle(code), errorText(code, message), code);
         break;
       case 'fresh-join':
         this.freshJoin();
@@ -322,7 +485,7 @@ export class Session {
     for (const tr of pc.getTransceivers()) {
       if (!isPublishMid(tr.mid) || tr.currentDirection === 'stopped') continue;
       const kind = tr.receiver.track.kind;
-      const track = (kind === 'audio' ? s?.getAudioTracks()[0] : s?.getVideoTracks()[0]) ?? null;
+      const track = (kind === 'audio' ? s?.getAudioTracks()[0] : this.localVideo()) ?? null;
       if (tr.sender.track !== track) await tr.sender.replaceTrack(track);
       if (track && s) tr.sender.setStreams?.(s);
       tr.direction = publishDirection(track !== null);
@@ -377,11 +540,48 @@ export class Session {
     this.o.store.set({ mediaRev: st.mediaRev + 1 });
   }
 
+  /* Active speaker from audio levels: each inbound audio m-line's
+   * audioLevel (mapped to its participant) and our own microphone's. */
+  private async measureLevels(): Promise<void> {
+    const pc = this.pc;
+    if (!pc || this.serverSpeaker || this.phase !== 'joined' || pc.connectionState !== 'connected') return;
+    let stats: RTCStatsReport;
+    try {
+      stats = await pc.getStats();
+    } catch {
+      return;
+    }
+    if (pc !== this.pc) return;
+    const st = this.o.store.get();
+    const byMid = new Map(this.trackMap.map((t) => [t.mid, t.participant]));
+    const levels = new Map<string, number>();
+    stats.forEach((r: Record<string, unknown>) => {
+      if (typeof r.audioLevel !== 'number' || r.kind !== 'audio') return;
+      if (r.type === 'inbound-rtp' && typeof r.mid === 'string') {
+        const who = byMid.get(r.mid);
+        if (who) levels.set(who, Math.max(levels.get(who) ?? 0, r.audioLevel));
+      } else if (r.type === 'media-source' && st.mic && st.roster.self) {
+        levels.set(st.roster.self, r.audioLevel);
+      }
+    });
+    for (const p of st.roster.list) if (!p.audio && p.id !== st.roster.self) levels.delete(p.id);
+    this.speakerState = pickSpeaker(this.speakerState, levels, Date.now());
+    if (this.speakerState.id !== st.speaker) this.o.store.set({ speaker: this.speakerState.id });
+  }
+
   private teardown(): void {
     this.ended = true;
     window.clearTimeout(this.retryTimer);
     window.clearInterval(this.pingTimer);
+    window.clearInterval(this.levelTimer);
+    this.screen?.getTracks().forEach((t) => t.stop());
+    this.screen = null;
     this.dropWs();
     this.closePc();
   }
+}
+
+function store_chatOff(store: CallStore): void {
+  const st = store.get();
+  store.set({ chatAvailable: false, chat: chatMarkFailed(st.chat) });
 }

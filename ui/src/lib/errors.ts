@@ -24,6 +24,7 @@ export const Err = {
   UNAUTHORIZED: 3000,
   FORBIDDEN: 3001,
   TOKEN_EXPIRED: 3002,
+  REMOVED: 3003,
   INTERNAL: 5000,
   UNAVAILABLE: 5001,
   NO_WORKER: 5002,
@@ -38,12 +39,14 @@ const TITLES: Record<number, string> = {
   [Err.UNAUTHORIZED]: "Your meeting link isn't valid",
   [Err.FORBIDDEN]: "You can't join this meeting",
   [Err.TOKEN_EXPIRED]: 'Your meeting link has expired',
+  [Err.REMOVED]: 'You were removed from the meeting',
 };
 
 const TEXTS: Record<number, string> = {
   [Err.ROOM_NOT_FOUND]: 'Check the meeting code or link and try again.',
   [Err.ROOM_LOST]: 'The server hosting this meeting stopped. Start or join a new meeting.',
-  [Err.ROOM_ENDED]: 'Thanks for joining.',
+  [Err.ROOM_ENDED]: 'A host ended the meeting for everyone.',
+  [Err.REMOVED]: 'A host removed you from this meeting. You can ask to join again; a host has to let you in.',
   [Err.ROOM_FULL]: 'No more people can join this meeting right now.',
   [Err.UNAUTHORIZED]: 'The host link you used is not valid for this meeting. Ask for a new link.',
   [Err.FORBIDDEN]: 'You are not allowed to do that.',
@@ -64,6 +67,7 @@ const FATAL = new Set<number>([
   Err.ROOM_ENDED,
   Err.UNAUTHORIZED,
   Err.TOKEN_EXPIRED,
+  Err.REMOVED,
 ]);
 
 export function errorTitle(code: number): string {

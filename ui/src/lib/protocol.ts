@@ -9,7 +9,28 @@ export interface ParticipantInfo {
   role: string;
   audio: boolean;
   video: boolean;
+  /* Presenting their screen (a flag the server may add; absent = false). */
+  screen?: boolean;
 }
+
+/* A guest waiting in the lobby, as hosts see it. */
+export interface LobbyEntry {
+  id: string;
+  name: string;
+  removedBefore: boolean;
+}
+
+export interface ChatMsg {
+  from: string;
+  name: string;
+  text: string;
+  ts: number;
+  /* Local only: our own message, and whether the server refused it. */
+  self?: boolean;
+  failed?: boolean;
+}
+
+export type MediaKind = 'audio' | 'video';
 
 export interface TrackInfo {
   mid: string;
@@ -26,7 +47,20 @@ export type ServerMsg =
       role: string;
       resume: string;
       participants: ParticipantInfo[];
+      /* issue 3: absent on servers without a lobby. */
+      lobbyEnabled?: boolean;
+      lobby?: LobbyEntry[];
     }
+  | { type: 'credential'; token: string }
+  | { type: 'lobby_waiting'; room: string; resume?: string }
+  | { type: 'lobby_denied' }
+  | { type: 'lobby_request'; participant: LobbyEntry }
+  | { type: 'lobby_left'; participant: string; reason: string }
+  | { type: 'room_updated'; lobbyEnabled?: boolean }
+  | { type: 'muted'; kind: MediaKind; by: string }
+  | { type: 'unmute_request'; kind: MediaKind; by: string }
+  | { type: 'chat'; from: string; name: string; text: string; ts: number }
+  | { type: 'active_speaker'; participant: string | null }
   | { type: 'participant_joined'; participant: ParticipantInfo }
   | { type: 'participant_updated'; participant: Partial<ParticipantInfo> & { id: string } }
   | { type: 'participant_left'; participant: string }
@@ -41,7 +75,21 @@ export type ClientMsg =
   | { v: 1; type: 'candidate'; candidate: string | null; sdpMid?: string | null; sdpMLineIndex?: number | null }
   | { v: 1; type: 'leave' }
   | { v: 1; type: 'ping'; id?: unknown }
-  | { v: 1; type: 'media_state'; audio: boolean; video: boolean };
+  | { v: 1; type: 'media_state'; audio: boolean; video: boolean }
+  | { v: 1; type: 'admit' | 'deny' | 'remove' | 'promote'; participant: string }
+  | { v: 1; type: 'admit_all' | 'end' }
+  | { v: 1; type: 'set_lobby'; enabled: boolean }
+  | { v: 1; type: 'mute' | 'ask_unmute'; participant: string; kind: MediaKind }
+  | { v: 1; type: 'chat'; text: string };
+
+/* Host actions (issue 3): the messages only hosts and cohosts may send. */
+export type HostMsg = Extract<ClientMsg, { type: 'admit' | 'deny' | 'remove' | 'promote' | 'admit_all' | 'end' | 'set_lobby' | 'mute' | 'ask_unmute' }>;
+
+
+/* Roles with host powers. */
+export function isHostRole(role: string | undefined): boolean {
+  return role === 'host' || role === 'cohost';
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -56,8 +104,16 @@ export function parseParticipant(v: unknown): ParticipantInfo | null {
     role: isStr(v.role) ? v.role : 'guest',
     audio: v.audio === true,
     video: v.video === true,
+    ...(v.screen === true ? { screen: true } : {}),
   };
 }
+
+export function parseLobbyEntry(v: unknown): LobbyEntry | null {
+  if (!isObj(v) || !isStr(v.id) || v.id === '') return null;
+  return { id: v.id, name: isStr(v.name) ? v.name : '', removedBefore: v.removed_before === true };
+}
+
+const isKind = (v: unknown): v is MediaKind => v === 'audio' || v === 'video';
 
 function parseUpdate(v: unknown): (Partial<ParticipantInfo> & { id: string }) | null {
   if (!isObj(v) || !isStr(v.id)) return null;
@@ -66,6 +122,7 @@ function parseUpdate(v: unknown): (Partial<ParticipantInfo> & { id: string }) | 
   if (isStr(v.role)) u.role = v.role;
   if (typeof v.audio === 'boolean') u.audio = v.audio;
   if (typeof v.video === 'boolean') u.video = v.video;
+  if (typeof v.screen === 'boolean') u.screen = v.screen;
   return u;
 }
 
@@ -103,8 +160,41 @@ export function parseServerMessage(text: string): ServerMsg | null {
         role: isStr(m.role) ? m.role : 'guest',
         resume: isStr(m.resume) ? m.resume : '',
         participants,
+        ...(typeof m.lobby_enabled === 'boolean' ? { lobbyEnabled: m.lobby_enabled } : {}),
+        ...(Array.isArray(m.lobby) ? { lobby: m.lobby.map(parseLobbyEntry).filter((p): p is LobbyEntry => p !== null) } : {}),
       };
     }
+    case 'credential':
+      return isStr(m.token) && m.token !== '' ? { type: 'credential', token: m.token } : null;
+    case 'lobby_waiting':
+      return { type: 'lobby_waiting', room: isStr(m.room) ? m.room : '', ...(isStr(m.resume) && m.resume ? { resume: m.resume } : {}) };
+    case 'lobby_denied':
+      return { type: 'lobby_denied' };
+    case 'lobby_request': {
+      const e = parseLobbyEntry(m.participant);
+      return e ? { type: 'lobby_request', participant: e } : null;
+    }
+    case 'lobby_left': {
+      const id = isStr(m.participant) ? m.participant : isObj(m.participant) && isStr(m.participant.id) ? m.participant.id : null;
+      return id ? { type: 'lobby_left', participant: id, reason: isStr(m.reason) ? m.reason : '' } : null;
+    }
+    case 'room_updated':
+      return { type: 'room_updated', lobbyEnabled: typeof m.lobby_enabled === 'boolean' ? m.lobby_enabled : undefined };
+    case 'muted':
+    case 'unmute_request':
+      return isKind(m.kind) ? { type: m.type, kind: m.kind, by: isStr(m.by) ? m.by : '' } : null;
+    case 'chat':
+      return isStr(m.text)
+        ? {
+            type: 'chat',
+            from: isStr(m.from) ? m.from : '',
+            name: isStr(m.name) ? m.name : '',
+            text: m.text,
+            ts: typeof m.ts === 'number' ? m.ts : Date.now(),
+          }
+        : null;
+    case 'active_speaker':
+      return { type: 'active_speaker', participant: isStr(m.participant) && m.participant !== '' ? m.participant : null };
     case 'participant_joined': {
       const p = parseParticipant(m.participant);
       return p ? { type: 'participant_joined', participant: p } : null;

@@ -129,7 +129,113 @@ export function showPrejoin(info: RoomInfo, isHost: boolean, onJoin: (c: JoinCho
   const video = h('video', { class: 'preview-video mirror', autoplay: true, playsinline: true }) as HTMLVideoElement;
   video.muted = true;
   const previewMsg = h('div', { class: 'preview-msg' }, 'Starting camera…');
-  const devMsg = h('p', { class: 'device-msg', role: 'status' });
+  const devMsg = h('p', { class: 'device-msg', role: 'status', 'data-testid': 'device-message' });
+  const levelBar = h('span', { class: 'level-bar' });
+  const level = h(
+    'div',
+    { class: 'level', role: 'meter', 'aria-label': 'Microphone level', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': 0, 'data-testid': 'mic-level', 'data-level': 0 },
+    levelBar,
+  );
+  const camSelect = h('select', { class: 'select', id: 'camera-select', 'data-testid': 'camera-select' });
+  const micSelect = h('select', { class: 'select', id: 'mic-select', 'data-testid': 'mic-select' });
+  const pickers = h(
+    'div',
+    { class: 'pickers' },
+    h('label', { class: 'picker' }, h('span', { class: 'label' }, 'Microphone'), micSelect, level),
+    h('label', { class: 'picker' }, h('span', { class: 'label' }, 'Camera'), camSelect),
+  );
+  let meter: { ctx: AudioContext; timer: number } | null = null;
+  const stopMeter = () => {
+    if (!meter) return;
+    window.clearInterval(meter.timer);
+    void meter.ctx.close().catch(() => undefined);
+    meter = null;
+  };
+  /* The microphone level, from an AnalyserNode (peak of the waveform). */
+  const startMeter = (stream: MediaStream | null) => {
+    stopMeter();
+    const track = stream?.getAudioTracks()[0];
+    if (!track || typeof AudioContext === 'undefined') return;
+    try {
+      const ctx = new AudioContext();
+      const an = ctx.createAnalyser();
+      an.fftSize = 512;
+      ctx.createMediaStreamSource(new MediaStream([track])).connect(an);
+      const buf = new Float32Array(an.fftSize);
+      let shown = 0;
+      const timer = window.setInterval(() => {
+        if (ctx.state === 'suspended') void ctx.resume().catch(() => undefined);
+        an.getFloatTimeDomainData(buf);
+        let peak = 0;
+        for (const v of buf) peak = Math.max(peak, Math.abs(v));
+        /* -60 dBFS .. 0 dBFS -> 0..100, falling back slowly. */
+        const now = peak > 0 ? Math.max(0, Math.min(100, ((20 * Math.log10(peak) + 60) / 60) * 100)) : 0;
+        shown = track.enabled ? Math.round(Math.max(now, shown * 0.8)) : 0;
+        const pct = shown;
+        levelBar.style.width = pct + '%';
+        level.setAttribute('aria-valuenow', String(pct));
+        level.setAttribute('data-level', String(pct));
+      }, 100);
+      meter = { ctx, timer };
+    } catch {
+      /* no Web Audio: no meter */
+    }
+  };
+  const resumeAudio = () => void meter?.ctx.resume().catch(() => undefined);
+  document.addEventListener('pointerdown', resumeAudio, { capture: true });
+  document.addEventListener('keydown', resumeAudio, { capture: true });
+
+  async function fillPickers(): Promise<void> {
+    let devs: MediaDeviceInfo[] = [];
+    try {
+      devs = (await navigator.mediaDevices?.enumerateDevices()) ?? [];
+    } catch {
+      devs = [];
+    }
+    const s = media?.stream ?? null;
+    for (const [sel, kind, none] of [
+      [micSelect, 'audioinput', 'No microphone found'],
+      [camSelect, 'videoinput', 'No camera found'],
+    ] as const) {
+      const track = kind === 'audioinput' ? s?.getAudioTracks()[0] : s?.getVideoTracks()[0];
+      const current = track?.getSettings().deviceId ?? '';
+      const list = devs.filter((d) => d.kind === kind && d.deviceId !== '');
+      sel.replaceChildren(
+        ...(list.length && track
+          ? list.map((d, i) => h('option', { value: d.deviceId, selected: d.deviceId === current }, d.label || `${kind === 'audioinput' ? 'Microphone' : 'Camera'} ${i + 1}`))
+          : [h('option', { value: '' }, track ? (kind === 'audioinput' ? 'Default microphone' : 'Default camera') : none)]),
+      );
+      sel.disabled = !track || list.length < 2;
+    }
+  }
+
+  /* Another device picked: swap that track inside the same stream. */
+  async function switchDevice(kind: 'audio' | 'video', deviceId: string): Promise<void> {
+    const s = media?.stream;
+    if (!s || !deviceId) return;
+    try {
+      const got = await navigator.mediaDevices.getUserMedia({ [kind]: { deviceId: { exact: deviceId } } });
+      const track = got.getTracks()[0];
+      const old = kind === 'audio' ? s.getAudioTracks() : s.getVideoTracks();
+      old.forEach((t) => {
+        t.stop();
+        s.removeTrack(t);
+      });
+      s.addTrack(track);
+      if (kind === 'audio') startMeter(s);
+      else {
+        video.srcObject = null;
+        video.srcObject = s;
+        video.play().catch(() => undefined);
+      }
+      render();
+    } catch {
+      devMsg.textContent = kind === 'audio' ? "Couldn't use that microphone." : "Couldn't use that camera.";
+      devMsg.hidden = false;
+    }
+  }
+  micSelect.addEventListener('change', () => void switchDevice('audio', micSelect.value));
+  camSelect.addEventListener('change', () => void switchDevice('video', camSelect.value));
   const micBtn = h('button', { type: 'button', class: 'round-btn', 'data-testid': 'preview-mic' });
   const camBtn = h('button', { type: 'button', class: 'round-btn', 'data-testid': 'preview-cam' });
 
@@ -199,6 +305,8 @@ export function showPrejoin(info: RoomInfo, isHost: boolean, onJoin: (c: JoinCho
       video.srcObject = r.stream;
       video.play().catch(() => undefined);
     }
+    startMeter(r.stream);
+    void fillPickers();
     render();
     return r;
   });
@@ -228,6 +336,9 @@ export function showPrejoin(info: RoomInfo, isHost: boolean, onJoin: (c: JoinCho
     saveName(n.name);
     const r = await mediaReady;
     left = true;
+    stopMeter();
+    document.removeEventListener('pointerdown', resumeAudio, { capture: true });
+    document.removeEventListener('keydown', resumeAudio, { capture: true });
     video.srcObject = null;
     onJoin({ name: n.name, stream: r.stream, mic, cam });
   });
@@ -245,6 +356,7 @@ export function showPrejoin(info: RoomInfo, isHost: boolean, onJoin: (c: JoinCho
           { class: 'preview', 'aria-label': 'Camera preview' },
           h('div', { class: 'preview-frame' }, video, previewMsg, h('div', { class: 'preview-controls' }, micBtn, camBtn)),
           devMsg,
+          pickers,
         ),
         form,
       ),
