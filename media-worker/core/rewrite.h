@@ -1,0 +1,73 @@
+/* rewrite: one continuous outgoing stream per subscriber track out of
+ * several source layers (simulcast): SSRC, sequence number, timestamp and
+ * the VP8 picture id / TL0PICIDX are mapped so a switch between layers shows
+ * no gap or jump; and a history of what was sent, to answer NACKs. Not the
+ * switch decision (simulcast.c says when a switch is allowed). */
+#ifndef MW_REWRITE_H
+#define MW_REWRITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "media-worker/core/rtp.h"
+#include "media-worker/core/vp8.h"
+
+typedef struct {
+    uint32_t ssrc;
+    uint16_t seq;
+    uint32_t ts;
+    uint16_t picid; /* 15 bits */
+    uint8_t tl0;
+} rw_out_t;
+
+typedef struct {
+    uint32_t out_ssrc, clock_rate;
+    int started;
+    int layer;          /* current source layer */
+    uint16_t switch_seq; /* first source seq forwarded from it */
+    uint16_t seq_off;
+    uint32_t ts_off;
+    uint16_t picid_off;
+    uint8_t tl0_off;
+    /* highest forwarded, in output space */
+    uint16_t last_seq;
+    uint32_t last_ts;
+    uint64_t last_us;
+    uint16_t last_picid;
+    uint8_t last_tl0;
+    uint32_t switches;
+} rw_t;
+
+typedef enum { RW_FORWARD = 0, RW_DROP } rw_res_t;
+
+void rw_init(rw_t *r, uint32_t out_ssrc, uint32_t clock_rate);
+/* Maps one source packet (layer, seq, ts; vp8 is its parsed descriptor or
+ * NULL) forwarded at now_us. A layer other than the current one is a switch:
+ * the caller passes the first packet of a key frame there. Returns
+ * RW_FORWARD with *out, or RW_DROP for a late packet from before the
+ * current layer's switch point. */
+rw_res_t rw_map(rw_t *r, int layer, uint16_t seq, uint32_t ts, const vp8_desc_t *vp8,
+                uint64_t now_us, rw_out_t *out);
+/* Writes o into the packet (header parsed as h, descriptor d or NULL). */
+void rw_apply(uint8_t *pkt, const rtp_header_t *h, const vp8_desc_t *d, const rw_out_t *o);
+
+/* What was sent under each output seq, to rebuild a packet for a NACK. */
+#define RW_HIST 1024 /* power of 2 */
+typedef struct {
+    uint8_t valid;
+    int8_t layer;
+    uint16_t src_seq;
+    rw_out_t out;
+    uint64_t last_rtx_us;
+} rw_hist_entry_t;
+
+typedef struct {
+    rw_hist_entry_t e[RW_HIST];
+} rw_hist_t;
+
+void rw_hist_init(rw_hist_t *h);
+void rw_hist_put(rw_hist_t *h, int layer, uint16_t src_seq, const rw_out_t *o);
+/* The entry for output seq, or NULL. */
+rw_hist_entry_t *rw_hist_get(rw_hist_t *h, uint16_t out_seq);
+
+#endif

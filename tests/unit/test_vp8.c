@@ -1,0 +1,139 @@
+/* vp8 descriptor, h264 keyframes, rewrite continuity, simulcast selection,
+ * keyframe request throttling and active-speaker events. */
+#include "media-worker/core/audiolevel.h"
+#include "media-worker/core/h264.h"
+#include "media-worker/core/rewrite.h"
+#include "media-worker/core/simulcast.h"
+#include "media-worker/core/vp8.h"
+#include <stdlib.h>
+
+#include "tests/unit/vctest.h"
+
+static void t_vp8_parse(void)
+{
+    /* X S; I (15-bit 0x0123) L (5) T K; keyframe 640x360 */
+    uint8_t k[] = {0x90, 0xf0, 0x81, 0x23, 0x05, 0x7f, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a,
+                   0x80, 0x02, 0x68, 0x01};
+    vp8_desc_t d;
+    VCT_CHECK_EQ_INT(vp8_parse(k, sizeof(k), &d), VP8_OK);
+    VCT_CHECK(d.start && d.has_picid && d.picid_15 && d.picid == 0x123);
+    VCT_CHECK(d.has_tl0 && d.tl0picidx == 5 && d.tid == 1 && d.layer_sync && d.keyidx == 31);
+    VCT_CHECK_EQ_INT(d.hdr_len, 6);
+    VCT_CHECK(d.keyframe && d.width == 640 && d.height == 360);
+    vp8_rewrite(k, &d, 0x7abc, 9);
+    VCT_CHECK_EQ_INT(vp8_parse(k, sizeof(k), &d), VP8_OK);
+    VCT_CHECK(d.picid == 0x7abc && d.tl0picidx == 9);
+    uint8_t delta[] = {0x80, 0x80, 0x12, 0x01}; /* 7-bit picid, not S */
+    VCT_CHECK_EQ_INT(vp8_parse(delta, sizeof(delta), &d), VP8_OK);
+    VCT_CHECK(!d.keyframe && !d.picid_15 && d.picid == 0x12);
+    VCT_CHECK_EQ_INT(vp8_parse(delta, 2, &d), VP8_ERR_SHORT);
+}
+
+static void t_h264(void)
+{
+    uint8_t idr[] = {0x65, 0}, nonidr[] = {0x41, 0}, stap[] = {0x18, 0, 2, 0x67, 0, 0, 1, 0x68};
+    uint8_t fu_start[] = {0x7c, 0x85, 0}, fu_mid[] = {0x7c, 0x05, 0};
+    VCT_CHECK(h264_is_keyframe(idr, 2) && !h264_is_keyframe(nonidr, 2));
+    VCT_CHECK(h264_is_keyframe(stap, sizeof(stap)));
+    VCT_CHECK(h264_is_keyframe(fu_start, 3) && !h264_is_keyframe(fu_mid, 3));
+}
+
+static void t_rewrite_switch(void)
+{
+    rw_t r;
+    rw_out_t o;
+    vp8_desc_t a = {.has_picid = 1, .picid_15 = 1, .picid = 100, .has_tl0 = 1, .tl0picidx = 7};
+    rw_init(&r, 0x55, 90000);
+    VCT_CHECK_EQ_INT(rw_map(&r, 0, 500, 1000, &a, 0, &o), RW_FORWARD);
+    VCT_CHECK(o.seq == 500 && o.ts == 1000 && o.ssrc == 0x55 && o.picid == 100);
+    a.picid = 101, a.tl0picidx = 8;
+    rw_map(&r, 0, 501, 4000, &a, 33333, &o);
+    vp8_desc_t b = {.has_picid = 1, .picid_15 = 1, .picid = 9000, .has_tl0 = 1, .tl0picidx = 200};
+    VCT_CHECK_EQ_INT(rw_map(&r, 2, 60000, 123456, &b, 66666, &o), RW_FORWARD);
+    VCT_CHECK(o.seq == 502 && o.ts == 7000 && o.picid == 102 && o.tl0 == 9);
+    VCT_CHECK_EQ_INT(rw_map(&r, 2, 59999, 123456, &b, 66667, &o), RW_DROP); /* before switch */
+    b.picid = 9001;
+    rw_map(&r, 2, 60001, 126456, &b, 99999, &o);
+    VCT_CHECK(o.seq == 503 && o.ts == 10000 && o.picid == 103);
+    rw_hist_t *h = calloc(1, sizeof(*h));
+    rw_hist_put(h, 2, 60001, &o);
+    rw_hist_entry_t *e = rw_hist_get(h, 503);
+    VCT_CHECK(e && e->src_seq == 60001 && e->layer == 2 && rw_hist_get(h, 504) == NULL);
+    free(h);
+}
+
+static void t_simulcast_select(void)
+{
+    sc_layer_t l[3] = {{320, 180, 150000, 1}, {640, 360, 500000, 1}, {1280, 720, 1500000, 1}};
+    sc_sub_t s;
+    sc_sub_init(&s);
+    sc_sub_set_size(&s, 640, 360);
+    sc_sub_set_bw(&s, 5000000);
+    sc_select(&s, l, 3, 0);
+    VCT_CHECK_EQ_INT(s.target, 1); /* size-limited */
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 1, 0), SC_DROP); /* waits for a key frame */
+    VCT_CHECK_EQ_INT(sc_wants_keyframe(&s), 1);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 1, 1), SC_SWITCH);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 1, 0), SC_FORWARD);
+    sc_sub_set_size(&s, 1280, 720);
+    sc_select(&s, l, 3, 1000);
+    VCT_CHECK_EQ_INT(s.target, 1); /* upgrade held */
+    sc_select(&s, l, 3, 600000);
+    VCT_CHECK_EQ_INT(s.target, 2);
+    sc_sub_set_bw(&s, 100000);
+    sc_select(&s, l, 3, 600001);
+    VCT_CHECK_EQ_INT(s.target, 0); /* congested: lowest, at once */
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 1, 0), SC_FORWARD); /* until layer 0 key frame */
+    sc_sub_set_size(&s, 0, 0);
+    sc_select(&s, l, 3, 700000);
+    VCT_CHECK(s.target == -1 && s.current == -1);
+}
+
+static void t_kf_throttle(void)
+{
+    sc_kf_t k;
+    sc_kf_init(&k, 300000);
+    sc_kf_request(&k);
+    sc_kf_request(&k);
+    VCT_CHECK_EQ_INT(sc_kf_poll(&k, 1000), 1);
+    sc_kf_request(&k);
+    VCT_CHECK_EQ_INT(sc_kf_poll(&k, 200000), 0);
+    VCT_CHECK_EQ_INT(sc_kf_deadline(&k), 301000);
+    VCT_CHECK_EQ_INT(sc_kf_poll(&k, 301000), 1);
+    VCT_CHECK_EQ_INT(k.coalesced, 1);
+}
+
+static void t_speaker(void)
+{
+    al_room_t r;
+    al_event_t ev[8];
+    al_init(&r);
+    VCT_CHECK_EQ_INT(al_add(&r, 1), 0);
+    VCT_CHECK_EQ_INT(al_add(&r, 1), -1);
+    al_add(&r, 2);
+    uint64_t t = 0, when = 0;
+    for (; t < 400000; t += 20000) {
+        al_level(&r, 1, 127, t);
+        al_level(&r, 2, 25, t);
+        if (t >= al_deadline(&r)) {
+            size_t n = al_tick(&r, t, ev, 8);
+            for (size_t i = 0; i < n; i++)
+                if (ev[i].kind == AL_EV_DOMINANT && ev[i].id == 2 && !when)
+                    when = t;
+        }
+    }
+    VCT_CHECK(when > 0 && when <= 300000);
+    VCT_CHECK_EQ_INT(al_dominant(&r), 2);
+    al_remove(&r, 2);
+    VCT_CHECK_EQ_INT(al_dominant(&r), 0);
+}
+
+static const vct_case_t cases[] = {
+    {"vp8_parse", t_vp8_parse},
+    {"h264_keyframe", t_h264},
+    {"rewrite_switch", t_rewrite_switch},
+    {"simulcast_select", t_simulcast_select},
+    {"keyframe_throttle", t_kf_throttle},
+    {"active_speaker", t_speaker},
+};
+VCT_MAIN("vp8", cases)
