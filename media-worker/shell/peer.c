@@ -7,6 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <errno.h>
+#include <sys/socket.h>
+
+#include <gio/gio.h>
 #include <nice/agent.h>
 
 #include "common/log.h"
@@ -54,6 +58,15 @@ struct mw_peer {
     mw_dtls_t *dtls;
     GSource *dtls_timer;
     mw_srtp_t srtp;
+
+    /* The selected pair's local UDP socket and remote address: media goes
+     * out with one sendto() instead of nice_agent_send() (which takes the
+     * agent lock and walks stream, component and pair per packet). -1 when
+     * there is no plain UDP socket (a relayed pair): libnice sends then. */
+    int tx_fd;
+    GSocket *tx_sock;
+    struct sockaddr_storage tx_addr;
+    socklen_t tx_addrlen;
 
     mw_peer_stats_t stats;
     uint8_t rx[MW_PEER_BUF];
@@ -192,11 +205,42 @@ static void mw_peer_dtls_send(const uint8_t *dgram, size_t len, void *user)
     p->held[p->n_held++].len = len;
 }
 
+/* Forgets the direct send path (libnice sends until the next selection). */
+static void mw_peer_tx_clear(mw_peer_t *p)
+{
+    if (p->tx_sock)
+        g_object_unref(p->tx_sock);
+    p->tx_sock = NULL;
+    p->tx_fd = -1;
+}
+
+/* Caches the selected pair's socket and remote address for sendto(). Only
+ * for a host or server-reflexive local candidate over UDP: anything relayed
+ * needs libnice's TURN framing. */
+static void mw_peer_tx_select(mw_peer_t *p, NiceCandidate *local, NiceCandidate *remote)
+{
+    mw_peer_tx_clear(p);
+    if (local->type == NICE_CANDIDATE_TYPE_RELAYED || remote->type == NICE_CANDIDATE_TYPE_RELAYED ||
+        local->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+        return;
+    GSocket *sock = nice_agent_get_selected_socket(p->agent, p->stream, MW_PEER_COMPONENT);
+    if (!sock)
+        return;
+    memset(&p->tx_addr, 0, sizeof(p->tx_addr));
+    nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *)&p->tx_addr);
+    p->tx_addrlen = p->tx_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                     : sizeof(struct sockaddr_in);
+    p->tx_sock = sock;
+    p->tx_fd = g_socket_get_fd(sock);
+}
+
 /* libnice "new-selected-pair-full": sending works now; flush held DTLS. */
 static void mw_peer_on_selected_pair(NiceAgent *agent, guint stream, guint component,
                                      NiceCandidate *local, NiceCandidate *remote, gpointer data)
 {
     mw_peer_t *p = data;
+
+    mw_peer_tx_select(p, local, remote);
 
     for (size_t i = 0; i < p->n_held; i++)
         if (nice_agent_send(p->agent, p->stream, MW_PEER_COMPONENT, (guint)p->held[i].len,
@@ -372,6 +416,7 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
     p->cb = cb;
     p->user = user;
     p->state = MW_PEER_NEW;
+    p->tx_fd = -1;
     if (mw_srtp_global_init() < 0 || !id)
         goto fail;
     /* RFC 8445 8.1.1: regular nomination (aggressive is deprecated). */
@@ -412,6 +457,7 @@ void mw_peer_free(mw_peer_t *p)
         g_source_unref(p->gathered_idle);
     }
     mw_peer_held_clear(p);
+    mw_peer_tx_clear(p);
     mw_dtls_free(p->dtls);
     mw_srtp_fini(&p->srtp);
     g_slist_free_full(p->pending, (GDestroyNotify)nice_candidate_free);
@@ -578,7 +624,17 @@ static int mw_peer_send_srtp(mw_peer_t *p, const uint8_t *pkt, size_t len, int r
         p->stats.srtp_errors++;
         return -1;
     }
-    sent = nice_agent_send(p->agent, p->stream, MW_PEER_COMPONENT, (guint)n, (const gchar *)p->tx);
+    if (p->tx_fd >= 0) {
+        ssize_t r;
+        do
+            r = sendto(p->tx_fd, p->tx, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+                       (const struct sockaddr *)&p->tx_addr, p->tx_addrlen);
+        while (r < 0 && errno == EINTR);
+        sent = r < 0 ? -1 : (gint)r;
+    } else {
+        sent = nice_agent_send(p->agent, p->stream, MW_PEER_COMPONENT, (guint)n,
+                               (const gchar *)p->tx);
+    }
     if (sent < 0 || (size_t)sent != n) {
         p->stats.dropped++;
         return -1;
@@ -601,6 +657,12 @@ int mw_peer_send_rtp(mw_peer_t *p, const uint8_t *pkt, size_t len)
 int mw_peer_send_rtcp(mw_peer_t *p, const uint8_t *pkt, size_t len)
 {
     return mw_peer_send_srtp(p, pkt, len, 1);
+}
+
+/* The selected pair's UDP socket, or -1. */
+int mw_peer_fd(const mw_peer_t *p)
+{
+    return p->tx_fd;
 }
 
 /* Copies the counters. */

@@ -82,6 +82,10 @@ int mw_peer_add_remote_candidate(mw_peer_t *p, const char *line);
 int mw_peer_send_rtp(mw_peer_t *p, const uint8_t *pkt, size_t len);
 int mw_peer_send_rtcp(mw_peer_t *p, const uint8_t *pkt, size_t len);
 
+/* The selected pair's local UDP socket (for kernel receive timestamps in
+ * tools), or -1 before selection or on a relayed pair. Borrowed. */
+int mw_peer_fd(const mw_peer_t *p);
+
 typedef struct {
     uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out, bytes_in, bytes_out;
     uint64_t srtp_errors, dropped; /* failed unprotect/protect; garbage or pre-DTLS packets */

@@ -6,9 +6,39 @@
 #include <string.h>
 #include <srtp2/srtp.h>
 
+/* The low-level SHA1 context lets HMAC reuse the keyed inner/outer states
+ * per packet; OpenSSL 3 marks it deprecated but keeps it (and its SHA-NI /
+ * AVX2 code). */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "common/util.h"
+
 /* RFC 3711 3.3.2: a replay window of 1024 instead of the default 128 keeps
  * late video packets (NACK retransmissions, reordering) from being dropped. */
 #define MW_SRTP_WINDOW 1024
+
+#define MW_SRTP_FAST_STREAMS 256 /* SSRCs per session with native state */
+#define MW_SRTP_TAG 10           /* HMAC-SHA1-80 */
+
+/* Per-SSRC sender state: the rollover counter (RFC 3711 3.3.1). */
+typedef struct {
+    uint32_t ssrc;
+    uint32_t roc;
+    uint16_t last_seq;
+    uint8_t used;
+} mw_srtp_fast_stream_t;
+
+struct mw_srtp_fast {
+    int gcm;             /* RFC 7714 AEAD_AES_128_GCM, else AES-CM + HMAC-SHA1-80 */
+    EVP_CIPHER_CTX *aes; /* AES-128-CTR or -GCM keyed with the session key */
+    SHA_CTX inner, outer; /* HMAC-SHA1 states after the ipad / opad block */
+    uint8_t salt[14];
+    mw_srtp_fast_stream_t st[MW_SRTP_FAST_STREAMS];
+};
+
+static int mw_srtp_native = 1;
 
 static pthread_once_t mw_srtp_once = PTHREAD_ONCE_INIT;
 static int mw_srtp_init_ok;
@@ -81,6 +111,199 @@ size_t mw_srtp_key_salt_len(mw_srtp_profile_t profile)
     return profile == MW_SRTP_AEAD_AES_128_GCM ? 16 + 12 : 16 + 14;
 }
 
+void mw_srtp_set_native(int on)
+{
+    mw_srtp_native = on;
+}
+
+/* RFC 3711 4.3.1 (key_derivation_rate 0): AES-CM keystream of the master
+ * key at IV = (master_salt XOR label << 48) || 0x0000, first n bytes. */
+static int mw_srtp_kdf(const uint8_t *key, const uint8_t *salt, uint8_t label, uint8_t *out,
+                       size_t n)
+{
+    uint8_t iv[16] = {0}, zero[32] = {0};
+    int len = 0, ok;
+    memcpy(iv, salt, 14);
+    iv[7] ^= label;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    ok = c && EVP_EncryptInit_ex(c, EVP_aes_128_ctr(), NULL, key, iv) == 1 &&
+         EVP_EncryptUpdate(c, out, &len, zero, (int)n) == 1 && (size_t)len == n;
+    EVP_CIPHER_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+static void mw_srtp_fast_free(mw_srtp_fast_t *f)
+{
+    if (!f)
+        return;
+    EVP_CIPHER_CTX_free(f->aes);
+    memset(f, 0, sizeof(*f));
+    free(f);
+}
+
+/* Session keys from master key || salt (AES-CM profile only). */
+static mw_srtp_fast_t *mw_srtp_fast_new(const uint8_t *master, int gcm)
+{
+    uint8_t k[16], a[20], pad[64], salt[14] = {0};
+    mw_srtp_fast_t *f = vc_calloc(1, sizeof(*f));
+    f->gcm = gcm;
+    if (gcm) {
+        /* RFC 7714 11: the RFC 3711 KDF with the 96-bit master salt
+         * (zero-padded to 112 bits, as libsrtp2 does); no auth key. */
+        memcpy(salt, master + 16, 12);
+        if (mw_srtp_kdf(master, salt, 0x00, k, 16) < 0 ||
+            mw_srtp_kdf(master, salt, 0x02, f->salt, 12) < 0)
+            goto fail;
+        f->aes = EVP_CIPHER_CTX_new();
+        if (!f->aes || EVP_EncryptInit_ex(f->aes, EVP_aes_128_gcm(), NULL, NULL, NULL) != 1 ||
+            EVP_CIPHER_CTX_ctrl(f->aes, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
+            EVP_EncryptInit_ex(f->aes, NULL, NULL, k, NULL) != 1)
+            goto fail;
+        memset(k, 0, sizeof(k));
+        return f;
+    }
+    if (mw_srtp_kdf(master, master + 16, 0x00, k, 16) < 0 ||
+        mw_srtp_kdf(master, master + 16, 0x01, a, 20) < 0 ||
+        mw_srtp_kdf(master, master + 16, 0x02, f->salt, 14) < 0)
+        goto fail;
+    f->aes = EVP_CIPHER_CTX_new();
+    if (!f->aes || EVP_EncryptInit_ex(f->aes, EVP_aes_128_ctr(), NULL, k, NULL) != 1)
+        goto fail;
+    /* RFC 2104: H(K ^ opad, H(K ^ ipad, text)); the keyed first blocks once. */
+    memset(pad, 0x36, sizeof(pad));
+    for (size_t i = 0; i < sizeof(a); i++)
+        pad[i] ^= a[i];
+    SHA1_Init(&f->inner);
+    SHA1_Update(&f->inner, pad, sizeof(pad));
+    memset(pad, 0x5c, sizeof(pad));
+    for (size_t i = 0; i < sizeof(a); i++)
+        pad[i] ^= a[i];
+    SHA1_Init(&f->outer);
+    SHA1_Update(&f->outer, pad, sizeof(pad));
+    memset(k, 0, sizeof(k));
+    memset(a, 0, sizeof(a));
+    return f;
+fail:
+    memset(k, 0, sizeof(k));
+    memset(a, 0, sizeof(a));
+    mw_srtp_fast_free(f);
+    return NULL;
+}
+
+/* The SSRC's slot (open addressing, never removed), or NULL when full. */
+static mw_srtp_fast_stream_t *mw_srtp_fast_stream(mw_srtp_fast_t *f, uint32_t ssrc)
+{
+    uint32_t h = (ssrc * 2654435761u) >> 24;
+    for (size_t i = 0; i < MW_SRTP_FAST_STREAMS; i++) {
+        mw_srtp_fast_stream_t *s = &f->st[(h + i) % MW_SRTP_FAST_STREAMS];
+        if (s->used && s->ssrc == ssrc)
+            return s;
+        if (!s->used) {
+            s->used = 1;
+            s->ssrc = ssrc;
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* Header length with CSRCs and extension, or 0 if malformed. */
+static size_t mw_srtp_rtp_header_len(const uint8_t *b, size_t len)
+{
+    size_t n = 12 + 4 * (size_t)(b[0] & 0x0f);
+    if ((b[0] & 0xc0) != 0x80 || n > len)
+        return 0;
+    if (b[0] & 0x10) {
+        if (n + 4 > len)
+            return 0;
+        n += 4 + 4 * (size_t)((b[n + 2] << 8) | b[n + 3]);
+        if (n > len)
+            return 0;
+    }
+    return n;
+}
+
+/* RFC 7714 8.1, 9.1: IV = (0x0000 || SSRC || ROC || SEQ) XOR salt, the
+ * header is the AAD, the 16-byte tag follows the ciphertext. */
+static int mw_srtp_gcm_seal(mw_srtp_fast_t *f, uint8_t *b, size_t *len, size_t hl, uint32_t roc)
+{
+    uint8_t iv[12] = {0, 0, b[8], b[9], b[10], b[11], (uint8_t)(roc >> 24), (uint8_t)(roc >> 16),
+                      (uint8_t)(roc >> 8), (uint8_t)roc, b[2], b[3]};
+    int out = 0, fin = 0;
+    for (size_t i = 0; i < 12; i++)
+        iv[i] ^= f->salt[i];
+    if (EVP_EncryptInit_ex(f->aes, NULL, NULL, NULL, iv) != 1 ||
+        EVP_EncryptUpdate(f->aes, NULL, &out, b, (int)hl) != 1 ||
+        EVP_EncryptUpdate(f->aes, b + hl, &out, b + hl, (int)(*len - hl)) != 1 ||
+        EVP_EncryptFinal_ex(f->aes, b + hl + out, &fin) != 1 ||
+        EVP_CIPHER_CTX_ctrl(f->aes, EVP_CTRL_GCM_GET_TAG, 16, b + *len) != 1)
+        return -1;
+    *len += 16;
+    return 0;
+}
+
+/* RFC 3711 3.3 / 4.1.1 / 4.2: encrypt the payload with AES-CM, append the
+ * 80-bit HMAC-SHA1 tag over header, payload and ROC. Returns 0, -1 on a
+ * malformed packet, 1 when the SSRC table is full (caller falls back). */
+static int mw_srtp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
+{
+    size_t hl = mw_srtp_rtp_header_len(b, *len);
+    if (hl == 0)
+        return -1;
+    uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
+    uint32_t ssrc = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+    mw_srtp_fast_stream_t *s = mw_srtp_fast_stream(f, ssrc);
+    if (!s)
+        return 1;
+    /* RFC 3711 3.3.1: the sender's ROC counts wraps of SEQ; a late packet
+     * from before the last wrap keeps the previous ROC. */
+    uint32_t roc = s->roc;
+    if (s->used == 1) {
+        s->used = 2;
+        s->last_seq = seq;
+    } else {
+        int16_t d = (int16_t)(seq - s->last_seq);
+        if (d > 0) {
+            if (seq < s->last_seq)
+                s->roc++;
+            roc = s->roc;
+            s->last_seq = seq;
+        } else if (seq > s->last_seq && s->roc > 0) {
+            roc = s->roc - 1;
+        }
+        /* As libsrtp2: a packet further back than the replay window is
+         * refused (the receiver would drop it as replay_old anyway). */
+        uint64_t cur = (uint64_t)s->roc << 16 | s->last_seq, idx = (uint64_t)roc << 16 | seq;
+        if (idx < cur && cur - idx >= MW_SRTP_WINDOW)
+            return -1;
+    }
+    if (f->gcm)
+        return mw_srtp_gcm_seal(f, b, len, hl, roc);
+    uint8_t iv[16] = {0};
+    memcpy(iv, f->salt, 14);
+    iv[4] ^= b[8], iv[5] ^= b[9], iv[6] ^= b[10], iv[7] ^= b[11];
+    iv[8] ^= (uint8_t)(roc >> 24), iv[9] ^= (uint8_t)(roc >> 16);
+    iv[10] ^= (uint8_t)(roc >> 8), iv[11] ^= (uint8_t)roc;
+    iv[12] ^= b[2], iv[13] ^= b[3];
+    int out = 0;
+    if (EVP_EncryptInit_ex(f->aes, NULL, NULL, NULL, iv) != 1 ||
+        EVP_EncryptUpdate(f->aes, b + hl, &out, b + hl, (int)(*len - hl)) != 1)
+        return -1;
+    uint8_t rocb[4] = {(uint8_t)(roc >> 24), (uint8_t)(roc >> 16), (uint8_t)(roc >> 8),
+                       (uint8_t)roc};
+    uint8_t md[SHA_DIGEST_LENGTH];
+    SHA_CTX c = f->inner;
+    SHA1_Update(&c, b, *len);
+    SHA1_Update(&c, rocb, 4);
+    SHA1_Final(md, &c);
+    c = f->outer;
+    SHA1_Update(&c, md, sizeof(md));
+    SHA1_Final(md, &c);
+    memcpy(b + *len, md, MW_SRTP_TAG);
+    *len += MW_SRTP_TAG;
+    return 0;
+}
+
 /* Creates inbound (remote keys) and outbound (local keys) sessions. */
 int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys)
 {
@@ -101,6 +324,8 @@ int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys)
         goto fail;
     s->in = in;
     s->out = out;
+    if (mw_srtp_native)
+        s->fast = mw_srtp_fast_new(keys->local, keys->profile == MW_SRTP_AEAD_AES_128_GCM);
     return 0;
 fail:
     if (in)
@@ -115,7 +340,9 @@ void mw_srtp_fini(mw_srtp_t *s)
         srtp_dealloc((srtp_t)s->in);
     if (s->out)
         srtp_dealloc((srtp_t)s->out);
+    mw_srtp_fast_free(s->fast);
     s->in = s->out = NULL;
+    s->fast = NULL;
 }
 
 /* Protects an RTP packet in place. */
@@ -125,6 +352,11 @@ int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
 
     if (!s->out || *len < 12 || *len > INT_MAX - MW_SRTP_TRAILER_ROOM)
         return -1;
+    if (s->fast) {
+        int rv = mw_srtp_fast_protect(s->fast, buf, len);
+        if (rv <= 0)
+            return rv;
+    }
     n = (int)*len;
     if (srtp_protect((srtp_t)s->out, buf, &n) != srtp_err_status_ok)
         return -1;

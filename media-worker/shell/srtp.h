@@ -25,9 +25,16 @@ typedef struct {
     uint8_t remote[MW_SRTP_MAX_KEY_SALT];
 } mw_srtp_keys_t;
 
+/* The outbound RTP transform (AES-CM-128/HMAC-SHA1-80, RFC 3711, and
+ * AEAD_AES_128_GCM, RFC 7714) done here with OpenSSL instead of libsrtp2,
+ * whose Debian build goes through NSS with locks per packet. RTCP and all
+ * unprotect stay with libsrtp2. Opaque, see srtp.c. */
+typedef struct mw_srtp_fast mw_srtp_fast_t;
+
 typedef struct {
     void *in;  /* srtp_t for unprotect, NULL until mw_srtp_init succeeds */
     void *out; /* srtp_t for protect */
+    mw_srtp_fast_t *fast; /* RTP protect for AES-CM profiles, NULL otherwise */
 } mw_srtp_t;
 
 /* srtp_init() once per process (thread-safe). Returns 0 or -1. */
@@ -40,6 +47,10 @@ size_t mw_srtp_key_salt_len(mw_srtp_profile_t profile);
 /* Creates both sessions; replay window 1024, repeated sends allowed (we
  * forward retransmissions). On failure s is left zeroed. Returns 0 or -1. */
 int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys);
+/* Turns the native outbound transform off (1) or on (0) for sessions made
+ * afterwards; for comparisons in benchmarks. */
+void mw_srtp_set_native(int on);
+
 /* Frees both sessions; safe on a zeroed or already finished s. */
 void mw_srtp_fini(mw_srtp_t *s);
 static inline int mw_srtp_ready(const mw_srtp_t *s)

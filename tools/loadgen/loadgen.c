@@ -1,0 +1,940 @@
+/* vc-loadgen: emulates many WebRTC participants against the cluster with the
+ * real browser protocol (docs/protocol.md): WebSocket signaling, ICE, DTLS
+ * and SRTP through the worker's own transport (media-worker/shell/peer.c).
+ * Publishers send pre-packetized Opus (50 pps, ~100 B) and VP8 (30 fps at a
+ * chosen bitrate in ~1.2 kB packets, a keyframe burst every 3 s) whose
+ * payload carries a magic and the send time (CLOCK_MONOTONIC ns); nothing is
+ * encoded. Subscribers measure loss (sequence gaps), jitter (RFC 3550 6.4.1)
+ * and the one-way latency through the server (same host, same clock).
+ *
+ * Scenarios (one JSON object per measured step on stdout, logs on stderr):
+ *   fanout   rooms of 1 publisher + --subs-per-room subscribers; each step
+ *            adds --step subscribers until loss > --loss-stop or --max-subs
+ *   meeting  rooms of --room-size where everyone publishes and subscribes;
+ *            each step adds --step rooms
+ *   joins    1 publisher, then --joins subscribers join one at a time: time
+ *            from WebSocket open to first media, and server CPU per join
+ * Every step reports the generator's own CPU use, so a saturated generator
+ * is visible instead of being mistaken for a saturated server. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <glib-unix.h>
+#include <glib.h>
+#include <jansson.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "media-worker/core/rtp.h"
+#include "media-worker/shell/peer.h"
+#include "tools/loadgen/lg.h"
+
+#define LG_MAX_STREAMS 64
+#define LG_MAGIC 0x56434c47u /* "VCLG" */
+#define LG_VIDEO_PAYLOAD 1160 /* + 12 header + 10 SRTP tag: ~1.2 kB on the wire */
+#define LG_AUDIO_PAYLOAD 100
+#define LG_FPS 30
+#define LG_KEYFRAME_EVERY 90 /* frames: every 3 s */
+#define LG_KEYFRAME_MULT 5
+#define LG_HIST_FINE 2000    /* 1 us buckets up to 2 ms */
+#define LG_HIST_COARSE 1000  /* then 100 us buckets up to 102 ms */
+#define LG_JOIN_PARALLEL 4
+#define LG_READY_TIMEOUT_MS 30000
+
+typedef struct lg lg_t;
+
+typedef struct {
+    uint32_t ssrc, clock;
+    int started;
+    uint16_t max_seq;
+    uint32_t cycles;
+    uint32_t win_base; /* ext seq at window start */
+    int win_base_set;
+    uint64_t win_recv;
+    int64_t transit;
+    double jitter; /* timestamp units */
+} lg_stream_t;
+
+typedef struct lg_part {
+    lg_t *lg;
+    int idx, room;
+    char label[32];
+    lg_ws_t *ws;
+    mw_peer_t *peer;
+    int publish;
+    uint32_t assrc, vssrc;
+    uint16_t aseq, vseq;
+    uint32_t ats, vts;
+    uint64_t next_audio_ns, next_video_ns, frame;
+    int joined, gathered, remote_set, connected, failed;
+    lg_offer_t *offer; /* waiting for gathering */
+    uint64_t version;
+    size_t n_expected; /* subscribed streams in the last offer */
+    uint64_t t_open_ns, t_first_ns;
+    lg_stream_t st[LG_MAX_STREAMS];
+    size_t n_st;
+} lg_part_t;
+
+typedef struct {
+    char id[80];
+    char token[1024];
+    size_t n_parts;
+} lg_room_t;
+
+struct lg {
+    GMainContext *ctx;
+    GMainLoop *loop;
+    mw_dtls_identity_t *id;
+    mw_peer_callbacks_t cb;
+    /* options */
+    const char *host, *scenario;
+    int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
+    double window_s, warmup_s, loss_stop;
+    int video_kbps, worker_pid;
+    int server_pids[8];
+    size_t n_server_pids;
+    /* state */
+    GPtrArray *parts;
+    GArray *rooms;
+    size_t pending_joins;
+    int step_no;
+    uint64_t sig_last_ns; /* last signaling message seen by anyone */
+    uint64_t sent_pkts, sent_bytes;
+    uint64_t hist[LG_HIST_FINE + LG_HIST_COARSE + 1];
+    uint64_t lat_n;
+    int rc;
+};
+
+static uint64_t lg_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The probe clock: CLOCK_REALTIME, the clock of kernel receive timestamps. */
+static uint64_t lg_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* When the kernel queued the packet just read from fd (SIOCGSTAMPNS, the
+ * first call switches stamping on): the generator's own queueing delay is
+ * not the server's. Falls back to now. */
+static uint64_t lg_rx_stamp(int fd)
+{
+    struct timespec ts;
+    if (fd >= 0 && ioctl(fd, SIOCGSTAMPNS, &ts) == 0)
+        return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return lg_wall_ns();
+}
+
+static void lg_wr64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static uint64_t lg_rd64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Sum of on-CPU ns over all threads of pid (schedstat), 0 if unknown. */
+static uint64_t lg_proc_cpu_ns(int pid)
+{
+    char path[64];
+    uint64_t sum = 0;
+    if (pid <= 0)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%d/task", pid);
+    GDir *d = g_dir_open(path, 0, NULL);
+    if (!d)
+        return 0;
+    const char *t;
+    while ((t = g_dir_read_name(d)) != NULL) {
+        char p2[128];
+        unsigned long long ns = 0;
+        snprintf(p2, sizeof(p2), "/proc/%d/task/%s/schedstat", pid, t);
+        FILE *f = fopen(p2, "r");
+        if (f) {
+            if (fscanf(f, "%llu", &ns) == 1)
+                sum += ns;
+            fclose(f);
+        }
+    }
+    g_dir_close(d);
+    return sum;
+}
+
+static uint64_t lg_servers_cpu_ns(lg_t *lg)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < lg->n_server_pids; i++)
+        s += lg_proc_cpu_ns(lg->server_pids[i]);
+    return s;
+}
+
+/* VmRSS of pid in kB, 0 if unknown. */
+static long lg_proc_rss_kb(int pid)
+{
+    char path[64], line[256];
+    long kb = 0;
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+            break;
+    fclose(f);
+    return kb;
+}
+
+static uint64_t lg_self_cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull;
+}
+
+/* ---- media out ---- */
+
+/* One RTP packet with the probe (magic + send time) at the payload start. */
+static void lg_send_rtp(lg_part_t *p, int video, int marker, int first, size_t payload)
+{
+    uint8_t b[1500];
+    uint16_t seq = video ? p->vseq++ : p->aseq++;
+    b[0] = 0x80;
+    b[1] = (uint8_t)((marker ? 0x80 : 0) | (video ? 96 : 111));
+    rtp_wr16(b + 2, seq);
+    rtp_wr32(b + 4, video ? p->vts : p->ats);
+    rtp_wr32(b + 8, video ? p->vssrc : p->assrc);
+    memset(b + 12, 0, payload);
+    b[12] = video ? (first ? 0x10 : 0x00) : 0x78; /* VP8 descriptor S bit / Opus TOC */
+    rtp_wr32(b + 13, LG_MAGIC);
+    lg_wr64(b + 17, lg_wall_ns());
+    if (mw_peer_send_rtp(p->peer, b, 12 + payload) == 0) {
+        p->lg->sent_pkts++;
+        p->lg->sent_bytes += 12 + payload;
+    }
+}
+
+/* Sends what is due for one publisher at now. */
+static void lg_pub_tick(lg_t *lg, lg_part_t *p, uint64_t now)
+{
+    while (p->next_audio_ns <= now) {
+        lg_send_rtp(p, 0, 0, 1, LG_AUDIO_PAYLOAD);
+        p->ats += 960;
+        p->next_audio_ns += 20000000ull;
+    }
+    while (p->next_video_ns <= now) {
+        size_t bytes = (size_t)lg->video_kbps * 1000 / 8 / LG_FPS;
+        if (p->frame % LG_KEYFRAME_EVERY == 0)
+            bytes *= LG_KEYFRAME_MULT;
+        size_t n = (bytes + LG_VIDEO_PAYLOAD - 1) / LG_VIDEO_PAYLOAD;
+        for (size_t i = 0; i < n; i++)
+            lg_send_rtp(p, 1, i + 1 == n, i == 0, LG_VIDEO_PAYLOAD);
+        p->vts += 90000 / LG_FPS;
+        p->frame++;
+        p->next_video_ns += 1000000000ull / LG_FPS;
+    }
+}
+
+static gboolean lg_on_media_tick(gpointer data)
+{
+    lg_t *lg = data;
+    uint64_t now = lg_now_ns();
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->publish && p->connected && !p->failed)
+            lg_pub_tick(lg, p, now);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- media in ---- */
+
+static lg_stream_t *lg_stream(lg_part_t *p, uint32_t ssrc, int video)
+{
+    for (size_t i = 0; i < p->n_st; i++)
+        if (p->st[i].ssrc == ssrc)
+            return &p->st[i];
+    if (p->n_st == LG_MAX_STREAMS)
+        return NULL;
+    lg_stream_t *s = &p->st[p->n_st++];
+    memset(s, 0, sizeof(*s));
+    s->ssrc = ssrc;
+    s->clock = video ? 90000 : 48000;
+    return s;
+}
+
+static void lg_hist_add(lg_t *lg, uint64_t ns)
+{
+    uint64_t us = ns / 1000;
+    size_t b = us < LG_HIST_FINE ? us : LG_HIST_FINE + (us - LG_HIST_FINE) / 100;
+    if (b > LG_HIST_FINE + LG_HIST_COARSE)
+        b = LG_HIST_FINE + LG_HIST_COARSE;
+    lg->hist[b]++;
+    lg->lat_n++;
+}
+
+static double lg_hist_pct(const lg_t *lg, double q)
+{
+    uint64_t want = (uint64_t)ceil(q * (double)lg->lat_n), acc = 0;
+    for (size_t b = 0; b <= LG_HIST_FINE + LG_HIST_COARSE; b++) {
+        acc += lg->hist[b];
+        if (acc >= want && acc > 0)
+            return b < LG_HIST_FINE ? (double)b : LG_HIST_FINE + (double)(b - LG_HIST_FINE) * 100;
+    }
+    return 0;
+}
+
+/* RFC 3550 A.1 sequence extension (no probation) and 6.4.1 jitter. */
+static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
+{
+    lg_part_t *p = user;
+    lg_t *lg = p->lg;
+    rtp_header_t h;
+    uint64_t now = lg_now_ns();
+    if (rtp_parse(pkt, len, &h) != RTP_OK)
+        return;
+    lg_stream_t *s = lg_stream(p, h.ssrc, h.pt == 96);
+    if (!s)
+        return;
+    if (p->t_first_ns == 0)
+        p->t_first_ns = now;
+    if (!s->started) {
+        s->started = 1;
+        s->max_seq = h.seq;
+    } else {
+        int16_t d = (int16_t)(h.seq - s->max_seq);
+        if (d > 0) {
+            if (h.seq < s->max_seq)
+                s->cycles += 65536;
+            s->max_seq = h.seq;
+        }
+    }
+    if (!s->win_base_set) {
+        s->win_base = s->cycles + s->max_seq - 1;
+        s->win_base_set = 1;
+    }
+    s->win_recv++;
+    int64_t arrival = (int64_t)(now / 1000) * s->clock / 1000000;
+    int64_t transit = arrival - (int64_t)h.ts;
+    if (s->transit != 0) {
+        double d = fabs((double)(transit - s->transit));
+        s->jitter += (d - s->jitter) / 16.0;
+    }
+    s->transit = transit;
+    const uint8_t *pl = pkt + h.payload_off;
+    if (h.payload_len >= 13 && rtp_rd32(pl + 1) == LG_MAGIC) {
+        uint64_t sent = lg_rd64(pl + 5), rx = lg_rx_stamp(mw_peer_fd(peer));
+        if (rx >= sent)
+            lg_hist_add(lg, rx - sent);
+    }
+}
+
+/* ---- signaling ---- */
+
+static void lg_part_fail(lg_part_t *p, const char *why)
+{
+    if (p->failed)
+        return;
+    p->failed = 1;
+    if (!p->joined || !p->connected) {
+        if (p->lg->pending_joins > 0 && !p->connected)
+            p->lg->pending_joins--;
+    }
+    VC_WARN("%s: %s", p->label, why);
+}
+
+static void lg_send_json(lg_part_t *p, json_t *m)
+{
+    char *s = json_dumps(m, JSON_COMPACT);
+    if (lg_ws_send(p->ws, s, strlen(s)) != 0)
+        lg_part_fail(p, "websocket send failed");
+    free(s);
+    json_decref(m);
+}
+
+/* Answers the offer (our candidates are known): ICE/DTLS on the first. */
+static void lg_answer(lg_part_t *p, lg_offer_t *o)
+{
+    const char *cands[16];
+    size_t nc = mw_peer_local_candidates(p->peer, cands, 16);
+    lg_answer_params_t a = {
+        .ufrag = mw_peer_ice_ufrag(p->peer),
+        .pwd = mw_peer_ice_pwd(p->peer),
+        .fp = mw_dtls_identity_fingerprint(p->lg->id),
+        .cands = cands,
+        .n_cands = nc,
+        .audio_ssrc = p->publish ? p->assrc : 0,
+        .video_ssrc = p->publish ? p->vssrc : 0,
+        .label = p->label,
+        .version = ++p->version,
+    };
+    char *sdp = lg_sdp_answer(o, &a);
+    lg_send_json(p, json_pack("{s:i,s:s,s:s}", "v", 1, "type", "answer", "sdp", sdp));
+    g_free(sdp);
+    p->n_expected = 0;
+    for (size_t i = 2; i < o->n_ml; i++)
+        if (o->ml[i].dir == LG_DIR_SENDONLY && o->ml[i].ssrc != 0)
+            p->n_expected++;
+    if (!p->remote_set) {
+        if (mw_peer_set_remote(p->peer, o->ufrag, o->pwd, "sha-256", o->fp,
+                               MW_DTLS_ROLE_CLIENT) != 0) {
+            lg_part_fail(p, "bad remote ICE/DTLS parameters");
+            return;
+        }
+        for (size_t i = 0; i < o->n_cands; i++)
+            mw_peer_add_remote_candidate(p->peer, o->cands[i]);
+        p->remote_set = 1;
+    }
+}
+
+static void lg_on_state(mw_peer_t *peer, mw_peer_state_t st, void *user)
+{
+    lg_part_t *p = user;
+    if (st == MW_PEER_CONNECTED && !p->connected) {
+        p->connected = 1;
+        if (p->lg->pending_joins > 0)
+            p->lg->pending_joins--;
+        uint64_t now = lg_now_ns();
+        p->next_audio_ns = now;
+        p->next_video_ns = now;
+    } else if (st == MW_PEER_FAILED || st == MW_PEER_CLOSED) {
+        lg_part_fail(p, st == MW_PEER_FAILED ? "media transport failed" : "DTLS closed");
+    }
+}
+
+static void lg_on_gathered(mw_peer_t *peer, void *user)
+{
+    lg_part_t *p = user;
+    p->gathered = 1;
+    if (p->offer) {
+        lg_answer(p, p->offer);
+        g_free(p->offer);
+        p->offer = NULL;
+    }
+}
+
+static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
+{
+    lg_part_t *p = user;
+    lg_t *lg = p->lg;
+    if (!msg) {
+        if (!p->failed)
+            lg_part_fail(p, "websocket closed");
+        return;
+    }
+    lg->sig_last_ns = lg_now_ns();
+    json_t *m = json_loadb(msg, len, 0, NULL);
+    const char *type = json_string_value(json_object_get(m, "type"));
+    if (!type) {
+        json_decref(m);
+        return;
+    }
+    if (strcmp(type, "joined") == 0) {
+        p->joined = 1;
+        mw_peer_config_t cfg = {
+            .ctx = lg->ctx,
+            .ice_addresses = (const char *const[]){"127.0.0.1"},
+            .n_ice_addresses = 1,
+            .port_min = 50000,
+            .port_max = 65000,
+        };
+        p->peer = mw_peer_new(&cfg, lg->id, &lg->cb, p);
+        if (!p->peer)
+            lg_part_fail(p, "peer setup failed");
+    } else if (strcmp(type, "offer") == 0 && p->peer) {
+        lg_offer_t *o = g_malloc(sizeof(*o));
+        if (lg_sdp_parse_offer(json_string_value(json_object_get(m, "sdp")), o) != 0) {
+            lg_part_fail(p, "unparsable offer");
+            g_free(o);
+        } else if (!p->gathered) {
+            g_free(p->offer);
+            p->offer = o;
+        } else {
+            lg_answer(p, o);
+            g_free(o);
+        }
+    } else if (strcmp(type, "closed") == 0 || strcmp(type, "error") == 0) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s: %s", type, msg);
+        lg_part_fail(p, why);
+    }
+    json_decref(m);
+}
+
+/* ---- participants and rooms ---- */
+
+static int lg_room_new(lg_t *lg)
+{
+    int status = 0;
+    char *body = lg_http_post(lg->host, lg->port, "/api/rooms", "{\"lobby\":false}", &status);
+    json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+    const char *room = json_string_value(json_object_get(j, "room"));
+    const char *host_url = json_string_value(json_object_get(j, "host_url"));
+    const char *tok = host_url ? strstr(host_url, "#host=") : NULL;
+    int rv = -1;
+    if (status == 201 && room) {
+        lg_room_t r = {0};
+        g_strlcpy(r.id, room, sizeof(r.id));
+        if (tok)
+            g_strlcpy(r.token, tok + 6, sizeof(r.token));
+        g_array_append_val(lg->rooms, r);
+        rv = (int)lg->rooms->len - 1;
+    } else {
+        VC_ERROR("POST /api/rooms: status %d %s", status, body ? body : "(no answer)");
+    }
+    json_decref(j);
+    g_free(body);
+    return rv;
+}
+
+static lg_part_t *lg_part_add(lg_t *lg, int room, int publish)
+{
+    lg_room_t *r = &g_array_index(lg->rooms, lg_room_t, room);
+    lg_part_t *p = vc_calloc(1, sizeof(*p));
+    p->lg = lg;
+    p->idx = (int)lg->parts->len;
+    p->room = room;
+    p->publish = publish;
+    snprintf(p->label, sizeof(p->label), "lg%d", p->idx);
+    vc_random_bytes(&p->assrc, sizeof(p->assrc));
+    vc_random_bytes(&p->vssrc, sizeof(p->vssrc));
+    p->assrc |= 1;
+    p->vssrc |= 1;
+    g_ptr_array_add(lg->parts, p);
+    r->n_parts++;
+    lg->pending_joins++;
+    p->t_open_ns = lg_now_ns();
+    p->ws = lg_ws_open(lg->ctx, lg->host, lg->port, "/ws", lg_on_ws, p);
+    if (!p->ws) {
+        lg_part_fail(p, "websocket open failed");
+        return p;
+    }
+    json_t *j = json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "type", "join", "room", r->id, "name",
+                          p->label);
+    if (r->token[0])
+        json_object_set_new(j, "token", json_string(r->token));
+    lg_send_json(p, j);
+    return p;
+}
+
+static void lg_part_free(lg_part_t *p)
+{
+    if (p->ws && !p->failed) {
+        json_t *j = json_pack("{s:i,s:s}", "v", 1, "type", "leave");
+        char *s = json_dumps(j, JSON_COMPACT);
+        lg_ws_send(p->ws, s, strlen(s));
+        free(s);
+        json_decref(j);
+    }
+    mw_peer_free(p->peer);
+    lg_ws_free(p->ws);
+    g_free(p->offer);
+    free(p);
+}
+
+/* ---- running the loop until a condition ---- */
+
+typedef int (*lg_cond_fn)(lg_t *lg, void *arg);
+
+static gboolean lg_quit_cb(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+static volatile int lg_stop;
+
+/* Runs the loop for ms, or until cond holds (checked every 10 ms). Returns
+ * 1 if cond held, 0 on timeout, -1 on a stop signal. */
+static int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms)
+{
+    uint64_t end = lg_now_ns() + ms * 1000000ull;
+    while (!lg_stop) {
+        if (cond && cond(lg, arg))
+            return 1;
+        uint64_t now = lg_now_ns();
+        if (now >= end)
+            return cond ? 0 : 1;
+        uint64_t left = (end - now) / 1000000ull;
+        GSource *t = g_timeout_source_new((guint)(left < 10 ? left + 1 : 10));
+        g_source_set_callback(t, lg_quit_cb, lg->loop, NULL);
+        g_source_attach(t, lg->ctx);
+        g_main_loop_run(lg->loop);
+        g_source_destroy(t);
+        g_source_unref(t);
+    }
+    return -1;
+}
+
+/* Everyone is connected (or failed) and receives every stream offered. */
+static int lg_all_ready(lg_t *lg, void *arg)
+{
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->failed)
+            continue;
+        if (!p->connected || p->n_st < p->n_expected)
+            return 0;
+        size_t live = 0;
+        for (size_t k = 0; k < p->n_st; k++)
+            live += p->st[k].started;
+        if (live < p->n_expected)
+            return 0;
+    }
+    return 1;
+}
+
+static int lg_joins_below(lg_t *lg, void *arg)
+{
+    return lg->pending_joins < (size_t)(uintptr_t)arg;
+}
+
+/* ---- measurement windows ---- */
+
+static void lg_window_reset(lg_t *lg)
+{
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        for (size_t k = 0; k < p->n_st; k++) {
+            lg_stream_t *s = &p->st[k];
+            s->win_recv = 0;
+            s->win_base_set = s->started;
+            s->win_base = s->cycles + s->max_seq;
+        }
+    }
+    memset(lg->hist, 0, sizeof(lg->hist));
+    lg->lat_n = 0;
+    lg->sent_pkts = lg->sent_bytes = 0;
+}
+
+/* Measures one window and prints its JSON line. Returns the loss. */
+static double lg_measure(lg_t *lg, const char *scenario)
+{
+    lg_window_reset(lg);
+    uint64_t t0 = lg_now_ns(), c0 = lg_self_cpu_ns(), w0 = lg_proc_cpu_ns(lg->worker_pid);
+    if (lg_run_until(lg, NULL, NULL, (uint64_t)(lg->window_s * 1000)) < 0)
+        return 1;
+    double wall = (double)(lg_now_ns() - t0) / 1e9;
+    double self = (double)(lg_self_cpu_ns() - c0) / 1e9 / wall;
+    double wcpu = lg->worker_pid ? (double)(lg_proc_cpu_ns(lg->worker_pid) - w0) / 1e9 / wall : 0;
+    uint64_t recv = 0, expected = 0;
+    double jsum = 0, jmax = 0;
+    size_t nst = 0, pubs = 0, subs = 0, failed = 0;
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->failed) {
+            failed++;
+            continue;
+        }
+        pubs += p->publish;
+        subs += p->n_expected > 0;
+        for (size_t k = 0; k < p->n_st; k++) {
+            lg_stream_t *s = &p->st[k];
+            uint32_t ext = s->cycles + s->max_seq;
+            recv += s->win_recv;
+            expected += s->win_base_set && ext > s->win_base ? ext - s->win_base : 0;
+            double jms = s->jitter * 1000.0 / s->clock;
+            jsum += jms;
+            jmax = jms > jmax ? jms : jmax;
+            nst++;
+        }
+    }
+    double loss = expected > 0 && expected > recv ? (double)(expected - recv) / (double)expected : 0;
+    json_t *o = json_pack(
+        "{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:i,s:i}",
+        "scenario", scenario, "step", lg->step_no, "rooms", (int)lg->rooms->len, "publishers",
+        (int)pubs, "subscribers", (int)subs, "streams", (int)nst, "failed", (int)failed,
+        "window_s", wall, "sent_pps", (double)lg->sent_pkts / wall, "fwd_pps",
+        (double)recv / wall, "expected_pps", (double)expected / wall, "loss", loss,
+        "jitter_ms_mean", nst ? jsum / (double)nst : 0.0, "jitter_ms_max", jmax, "lat_us_p50",
+        lg_hist_pct(lg, 0.5), "lat_us_p99", lg_hist_pct(lg, 0.99), "lat_us_max",
+        lg_hist_pct(lg, 1.0), "lg_cpu", self, "worker_cpu", wcpu, "worker_rss_kb",
+        (int)lg_proc_rss_kb(lg->worker_pid), "lat_samples", (int)lg->lat_n);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    printf("%s\n", s);
+    fflush(stdout);
+    free(s);
+    json_decref(o);
+    VC_INFO("step %d: %zu subs, fwd %.0f pps, loss %.4f, p50 %.0f us, lg cpu %.2f, worker cpu %.2f",
+            lg->step_no, subs, (double)recv / wall, loss, lg_hist_pct(lg, 0.5), self, wcpu);
+    return loss;
+}
+
+/* Adds one participant, keeping at most LG_JOIN_PARALLEL joins in flight. */
+static void lg_add_throttled(lg_t *lg, int room, int publish)
+{
+    lg_run_until(lg, lg_joins_below, (void *)(uintptr_t)LG_JOIN_PARALLEL, LG_READY_TIMEOUT_MS);
+    lg_part_add(lg, room, publish);
+}
+
+static int lg_settle(lg_t *lg)
+{
+    int r = lg_run_until(lg, lg_all_ready, NULL, LG_READY_TIMEOUT_MS);
+    if (r == 0)
+        VC_WARN("not every participant became ready in %d ms", LG_READY_TIMEOUT_MS);
+    if (r >= 0)
+        lg_run_until(lg, NULL, NULL, (uint64_t)(lg->warmup_s * 1000));
+    return r;
+}
+
+static int lg_count_subs(lg_t *lg)
+{
+    int n = 0;
+    for (guint i = 0; i < lg->parts->len; i++)
+        n += !((lg_part_t *)g_ptr_array_index(lg->parts, i))->publish;
+    return n;
+}
+
+/* fanout: rooms of 1 publisher + subs_per_room subscribers. */
+static void lg_run_fanout(lg_t *lg)
+{
+    int target = lg->start > 0 ? lg->start : lg->step;
+    int room = -1;
+    for (lg->step_no = 1; !lg_stop; lg->step_no++) {
+        while (lg_count_subs(lg) < target && !lg_stop) {
+            if (room < 0 ||
+                g_array_index(lg->rooms, lg_room_t, room).n_parts >= (size_t)lg->subs_per_room + 1) {
+                room = lg_room_new(lg);
+                if (room < 0)
+                    return;
+                lg_add_throttled(lg, room, 1);
+            }
+            lg_add_throttled(lg, room, 0);
+        }
+        if (lg_settle(lg) < 0)
+            return;
+        double loss = lg_measure(lg, "fanout");
+        if (loss > lg->loss_stop || target >= lg->max_subs || lg->step == 0 ||
+            (lg->max_steps > 0 && lg->step_no >= lg->max_steps))
+            return;
+        target += lg->step;
+    }
+}
+
+/* meeting: rooms of room_size where everyone publishes. */
+static void lg_run_meeting(lg_t *lg)
+{
+    int rooms = lg->start > 0 ? lg->start : 1;
+    for (lg->step_no = 1; !lg_stop; lg->step_no++) {
+        while ((int)lg->rooms->len < rooms && !lg_stop) {
+            int room = lg_room_new(lg);
+            if (room < 0)
+                return;
+            for (int i = 0; i < lg->room_size; i++)
+                lg_add_throttled(lg, room, 1);
+        }
+        if (lg_settle(lg) < 0)
+            return;
+        double loss = lg_measure(lg, "meeting");
+        if (loss > lg->loss_stop || lg->step == 0 ||
+            (lg->max_steps > 0 && lg->step_no >= lg->max_steps))
+            return;
+        rooms += lg->step;
+    }
+}
+
+static int lg_first_media(lg_t *lg, void *arg)
+{
+    lg_part_t *p = arg;
+    return p->failed || p->t_first_ns != 0;
+}
+
+static int lg_quiet(lg_t *lg, void *arg)
+{
+    return lg_now_ns() - lg->sig_last_ns > 100000000ull;
+}
+
+static int lg_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double lg_pct(double *v, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    qsort(v, n, sizeof(*v), lg_cmp_double);
+    size_t i = (size_t)ceil(q * (double)n);
+    return v[i == 0 ? 0 : i - 1];
+}
+
+/* joins: one publisher, then subscribers one at a time. */
+static void lg_run_joins(lg_t *lg)
+{
+    int room = lg_room_new(lg);
+    if (room < 0)
+        return;
+    lg_part_add(lg, room, 1);
+    if (lg_settle(lg) < 0)
+        return;
+    double *ttfm = g_new0(double, lg->joins), *work = g_new0(double, lg->joins),
+           *wwork = g_new0(double, lg->joins);
+    size_t n = 0, failed = 0;
+    for (int i = 0; i < lg->joins && !lg_stop; i++) {
+        /* Background: what the servers burn forwarding to those already in. */
+        uint64_t b0 = lg_now_ns(), bc = lg_servers_cpu_ns(lg), bw = lg_proc_cpu_ns(lg->worker_pid);
+        lg_run_until(lg, NULL, NULL, 300);
+        double bwall = (double)(lg_now_ns() - b0);
+        double brate = (double)(lg_servers_cpu_ns(lg) - bc) / bwall;
+        double bwrate = (double)(lg_proc_cpu_ns(lg->worker_pid) - bw) / bwall;
+        uint64_t c0 = lg_servers_cpu_ns(lg), w0 = lg_proc_cpu_ns(lg->worker_pid);
+        lg_part_t *p = lg_part_add(lg, room, 0);
+        uint64_t t0 = p->t_open_ns;
+        if (lg_run_until(lg, lg_first_media, p, 10000) <= 0 || p->failed) {
+            failed++;
+            continue;
+        }
+        lg_run_until(lg, lg_quiet, NULL, 2000);
+        double wall = (double)(lg_now_ns() - t0);
+        ttfm[n] = (double)(p->t_first_ns - t0) / 1e6;
+        work[n] = ((double)(lg_servers_cpu_ns(lg) - c0) - brate * wall) / 1e6;
+        wwork[n] = ((double)(lg_proc_cpu_ns(lg->worker_pid) - w0) - bwrate * wall) / 1e6;
+        n++;
+    }
+    double mean = 0, wmean = 0;
+    for (size_t i = 0; i < n; i++) {
+        mean += work[i];
+        wmean += wwork[i];
+    }
+    mean = n ? mean / (double)n : 0;
+    wmean = n ? wmean / (double)n : 0;
+    json_t *o = json_pack("{s:s,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "scenario", "joins",
+                          "joins", (int)n, "failed", (int)failed, "ttfm_ms_p50",
+                          lg_pct(ttfm, n, 0.5), "ttfm_ms_p99", lg_pct(ttfm, n, 0.99),
+                          "join_cpu_ms_mean", mean, "join_cpu_ms_p50", lg_pct(work, n, 0.5),
+                          "join_cpu_ms_p99", lg_pct(work, n, 0.99), "worker_join_cpu_ms_mean",
+                          wmean, "worker_join_cpu_ms_p50", lg_pct(wwork, n, 0.5),
+                          "worker_join_cpu_ms_p99", lg_pct(wwork, n, 0.99));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    printf("%s\n", s);
+    fflush(stdout);
+    free(s);
+    json_decref(o);
+    g_free(ttfm);
+    g_free(work);
+    g_free(wwork);
+}
+
+/* ---- main ---- */
+
+static void lg_on_signal(int sig)
+{
+    lg_stop = 1;
+}
+
+static void lg_usage(void)
+{
+    fprintf(stderr,
+            "usage: vc-loadgen [--host H] [--port P] --scenario fanout|meeting|joins\n"
+            "  [--subs-per-room N] [--room-size N] [--start N] [--step N] [--max-subs N]\n"
+            "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
+            "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n");
+}
+
+static void lg_opts(lg_t *lg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"host", 1, 0, 'h'},        {"port", 1, 0, 'p'},       {"scenario", 1, 0, 's'},
+        {"subs-per-room", 1, 0, 'S'}, {"room-size", 1, 0, 'r'}, {"start", 1, 0, 'a'},
+        {"step", 1, 0, 't'},        {"max-subs", 1, 0, 'm'},   {"max-steps", 1, 0, 'M'},
+        {"joins", 1, 0, 'j'},       {"window", 1, 0, 'w'},     {"warmup", 1, 0, 'W'},
+        {"loss-stop", 1, 0, 'l'},   {"video-kbps", 1, 0, 'v'}, {"worker-pid", 1, 0, 'P'},
+        {"server-pid", 1, 0, 'X'},  {0, 0, 0, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': lg->host = optarg; break;
+        case 'p': lg->port = atoi(optarg); break;
+        case 's': lg->scenario = optarg; break;
+        case 'S': lg->subs_per_room = atoi(optarg); break;
+        case 'r': lg->room_size = atoi(optarg); break;
+        case 'a': lg->start = atoi(optarg); break;
+        case 't': lg->step = atoi(optarg); break;
+        case 'm': lg->max_subs = atoi(optarg); break;
+        case 'M': lg->max_steps = atoi(optarg); break;
+        case 'j': lg->joins = atoi(optarg); break;
+        case 'w': lg->window_s = atof(optarg); break;
+        case 'W': lg->warmup_s = atof(optarg); break;
+        case 'l': lg->loss_stop = atof(optarg); break;
+        case 'v': lg->video_kbps = atoi(optarg); break;
+        case 'P': lg->worker_pid = atoi(optarg); break;
+        case 'X':
+            if (lg->n_server_pids < VC_ARRAY_LEN(lg->server_pids))
+                lg->server_pids[lg->n_server_pids++] = atoi(optarg);
+            break;
+        default: lg_usage(); exit(2);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    lg_t lg = {
+        .host = "127.0.0.1", .port = 8080, .scenario = "fanout", .subs_per_room = 40,
+        .room_size = 8, .step = 20, .max_subs = 2000, .joins = 50, .window_s = 5,
+        .warmup_s = 2, .loss_stop = 0.01, .video_kbps = 1500,
+    };
+    vc_log_init("loadgen", VC_LOG_INFO);
+    lg_opts(&lg, argc, argv);
+    if (lg.worker_pid && lg.n_server_pids == 0)
+        lg.server_pids[lg.n_server_pids++] = lg.worker_pid;
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, lg_on_signal);
+    signal(SIGTERM, lg_on_signal);
+    lg.ctx = g_main_context_new();
+    lg.loop = g_main_loop_new(lg.ctx, FALSE);
+    lg.id = mw_dtls_identity_new();
+    lg.cb = (mw_peer_callbacks_t){.on_state = lg_on_state, .on_gathered = lg_on_gathered,
+                                  .on_rtp = lg_on_rtp};
+    lg.parts = g_ptr_array_new();
+    lg.rooms = g_array_new(FALSE, TRUE, sizeof(lg_room_t));
+    GSource *tick = g_timeout_source_new(2);
+    g_source_set_priority(tick, G_PRIORITY_HIGH);
+    g_source_set_callback(tick, lg_on_media_tick, &lg, NULL);
+    g_source_attach(tick, lg.ctx);
+
+    if (strcmp(lg.scenario, "fanout") == 0)
+        lg_run_fanout(&lg);
+    else if (strcmp(lg.scenario, "meeting") == 0)
+        lg_run_meeting(&lg);
+    else if (strcmp(lg.scenario, "joins") == 0)
+        lg_run_joins(&lg);
+    else {
+        lg_usage();
+        lg.rc = 2;
+    }
+
+    g_source_destroy(tick);
+    g_source_unref(tick);
+    for (guint i = 0; i < lg.parts->len; i++)
+        lg_part_free(g_ptr_array_index(lg.parts, i));
+    g_ptr_array_free(lg.parts, TRUE);
+    g_array_free(lg.rooms, TRUE);
+    mw_dtls_identity_free(lg.id);
+    g_main_loop_unref(lg.loop);
+    g_main_context_unref(lg.ctx);
+    return lg_stop ? 1 : lg.rc;
+}
