@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 export PATH="/usr/sbin:/sbin:$PATH"
-ALL="build check unit ui fuzz peer san cluster aiortc browser"
+ALL="build check unit ui sim fuzz peer san cluster aiortc browser"
 STAGES=${STAGES:-$ALL}
 LOGDIR=tests/artifacts
 mkdir -p "$LOGDIR"
@@ -37,6 +37,7 @@ stage build   make -j2 all
 stage check   make check
 stage unit    make -j2 unit
 stage ui      make ui-test
+stage sim     bash -c 'make -j2 sim && build/bin/vc-srtp-check'
 stage fuzz    make -j2 fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 stage peer    bash -c 'make peer-loop && make SAN=1 peer-loop'
 stage san     bash -c 'make -j2 SAN=1 all unit && BUILD=build-san tests/cluster/run.sh'
