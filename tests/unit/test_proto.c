@@ -37,6 +37,19 @@ static void t_errors(void)
         {"{\"type\":\"leave\",\"type\":\"leave\"}", VC_ERR_BAD_JSON},
         {"{\"type\":\"candidate\",\"candidate\":null}", VC_OK},
         {"{\"type\":\"ping\",\"id\":{}}", VC_OK},
+        /* host actions: shape only; permission is the worker's to check */
+        {"{\"type\":\"admit\",\"participant\":\"p1\"}", VC_OK},
+        {"{\"type\":\"admit\"}", VC_ERR_BAD_MESSAGE},
+        {"{\"type\":\"admit\",\"participant\":\"../p\"}", VC_ERR_BAD_MESSAGE},
+        {"{\"type\":\"admit_all\"}", VC_OK},
+        {"{\"type\":\"set_lobby\",\"enabled\":false}", VC_OK},
+        {"{\"type\":\"set_lobby\",\"enabled\":\"no\"}", VC_ERR_BAD_MESSAGE},
+        {"{\"type\":\"mute\",\"participant\":\"p1\",\"kind\":\"audio\"}", VC_OK},
+        {"{\"type\":\"mute\",\"participant\":\"p1\",\"kind\":\"screen\"}", VC_ERR_BAD_MESSAGE},
+        {"{\"type\":\"ask_unmute\",\"participant\":\"p1\",\"kind\":\"video\"}", VC_OK},
+        {"{\"type\":\"remove\",\"participant\":5}", VC_ERR_BAD_MESSAGE},
+        {"{\"type\":\"promote\",\"participant\":\"p1\"}", VC_OK},
+        {"{\"type\":\"end\"}", VC_OK},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *type;
