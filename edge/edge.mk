@@ -24,5 +24,5 @@ FUZZ_DEPS_http := edge/conn.c edge/route.c proto/proto.c common/util.c
 FUZZ_LIBS_http := -lhttp_parser -lwslay -lcrypto -ljansson
 FUZZ_DEPS_ws := edge/conn.c proto/proto.c common/util.c
 FUZZ_LIBS_ws := -lhttp_parser -lwslay -lcrypto -ljansson
-FUZZ_DEPS_jwt := edge/jwt.c common/util.c
+FUZZ_DEPS_jwt := edge/jwt.c common/util.c proto/proto.c
 FUZZ_LIBS_jwt := -ljwt -ljansson
