@@ -35,6 +35,7 @@ include router/router.mk
 include media-worker/media-worker.mk
 -include tests/peer/peer.mk
 -include media-worker/core/quality.mk
+-include media-worker/datachannel.mk
 -include tools/loadgen/loadgen.mk
 include tools/tools.mk
 include tests/tests.mk

@@ -8,6 +8,12 @@
 #   PROFILE=1  the worker runs under callgrind for a small fan-out instead
 #   BUILD=...  binaries from $BUILD/bin (default build)
 #   WORKER_CPU / LG_CPU  cores for the worker and for everything else (1 / 0)
+#   TARGETS="ours janus"  what to measure; Janus VideoRoom gets the same
+#              scenarios, pinned to WORKER_CPU, its CPU read the same way
+#              (schedstat of all its threads), configs from bench/janus/
+#   JANUS_EVENT_LOOPS=1   Janus's event_loops (0: a thread per handle)
+#   SRTP=cm|gcm|both      profile of the headline rows (cm: AES-CM-128/
+#              HMAC-SHA1-80); "both" (default) adds a GCM fan-out row
 #
 # Every process started here is remembered by PID and stopped on exit.
 set -euo pipefail
@@ -31,13 +37,19 @@ OUT=$ROOT/bench/results/$STAMP.json
 LINES=$TMP/results.jsonl
 PIDS=()
 
-cleanup() {
+# stop_all: TERM every PID started so far, KILL after 5 s.
+stop_all() {
   local p
   for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]+"${PIDS[@]}"}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
   done
+  PIDS=()
+}
+
+cleanup() {
+  stop_all
   rm -rf /tmp/vc-bench-last; cp -r "$TMP" /tmp/vc-bench-last 2>/dev/null || true
   rm -rf "$TMP"
 }
@@ -84,50 +96,115 @@ start_ours() {
   done
 }
 
+# Janus VideoRoom with a private copy of bench/janus/*.jcfg (never
+# /etc/janus), on a veth carrying 127.0.0.2 (libnice skips LOOPBACK
+# interfaces; packets to it are still delivered locally), pinned to the
+# worker's core.
+JANUS_WS=18188
+start_janus() {
+  local d=$TMP/janus
+  mkdir -p "$d"
+  ip link add vcb0 type veth peer name vcb1 2>/dev/null || true
+  ip addr add 127.0.0.2/32 dev vcb0 2>/dev/null || true
+  ip link set vcb0 up; ip link set vcb1 up
+  for f in "$ROOT"/bench/janus/*.jcfg; do
+    sed -e "s|@DIR@|$d|" -e "s|@RTP_PORTS@|20000-39999|" -e "s|@IFACE@|vcb0|" \
+        -e "s|@EVENT_LOOPS@|${JANUS_EVENT_LOOPS:-1}|" -e "s|@WS_PORT@|$JANUS_WS|" \
+        -e "s|@HTTP_PORT@|18088|" "$f" > "$d/$(basename "$f")"
+  done
+  taskset -c "$WORKER_CPU" janus -C "$d/janus.jcfg" -F "$d" -o -N -L "$TMP/janus.log" \
+    > "$TMP/janus.stdout" 2>&1 &
+  PIDS+=($!); JANUS_PID=$!
+  wait_line "$TMP/janus.log" 'WebSockets server started' 30
+}
+
 # lg TARGET ARGS...: one load generator run; JSON lines tagged with target.
 lg() {
   local target=$1; shift
-  taskset -c "$LG_CPU" "$BIN/vc-loadgen" --port "$PORT" --worker-pid "$WORKER_PID" \
-    --server-pid "$WORKER_PID" --server-pid "$EDGE_PID" --server-pid "$ROUTER_PID" "$@" \
-    2>> "$TMP/loadgen-$target.log" | sed "s/^{/{\"target\":\"$target\",/" | tee -a "$LINES" >&2
+  local srv
+  if [[ $target == janus* ]]; then
+    # Janus's libnice pairs its 127.0.0.2 candidate only with a remote one
+    # on the same veth: the generator gathers on 127.0.0.2 too.
+    srv=(--target janus --port "$JANUS_WS" --worker-pid "$JANUS_PID" --server-pid "$JANUS_PID"
+         --ice-ip 127.0.0.2)
+  else
+    srv=(--port "$PORT" --worker-pid "$WORKER_PID" --server-pid "$WORKER_PID"
+         --server-pid "$EDGE_PID" --server-pid "$ROUTER_PID")
+  fi
+  timeout -k 5 "${LG_TIMEOUT:-900}" taskset -c "$LG_CPU" "$BIN/vc-loadgen" "${srv[@]}" "$@" \
+    2>> "$TMP/loadgen-$target.log" | sed "s/^{/{\"target\":\"$target\",/" | tee -a "$LINES" >&2 \
+    || echo "bench: $target: load generator failed or timed out (log: $TMP/loadgen-$target.log)" >&2
 }
 
+# run_target ours|janus: every scenario against one target.
+run_target() {
+  local t=$1 maxsubs
+  echo "bench: $t: fan-out (AES-CM-128/HMAC-SHA1-80)" >&2
+  lg "$t" --scenario fanout --srtp cm "${FAN[@]}"
+  # Latency at half the largest subscriber count that stayed under 1% loss.
+  maxsubs=$(/usr/bin/python3 -c '
+import json,sys
+best=0
+for l in open(sys.argv[1]):
+    j=json.loads(l)
+    if j["target"]==sys.argv[2] and j["scenario"]=="fanout" and j["loss"]<=0.01: best=max(best,j["subscribers"])
+print(best)' "$LINES" "$t")
+  echo "bench: $t: latency at 50% load ($((maxsubs / 2)) subscribers)" >&2
+  lg "$t-lat" --scenario fanout --srtp cm --start "$(( maxsubs / 2 > 0 ? maxsubs / 2 : 1 ))" \
+    --step 0 --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15
+  if [[ ${SRTP:-both} != cm ]]; then
+    echo "bench: $t: AES-GCM at the clean AES-CM load ($maxsubs subscribers)" >&2
+    lg "$t-gcm" --scenario fanout --srtp gcm --start "$(( maxsubs > 0 ? maxsubs : 1 ))" \
+      --step 0 --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15
+  fi
+  echo "bench: $t: meetings of 8" >&2
+  lg "$t" --scenario meeting --srtp cm "${MEET[@]}"
+  echo "bench: $t: joins" >&2
+  lg "$t" --scenario joins --srtp cm "${JOINS[@]}"
+}
+
+# Rooms of 20 subscribers: our worker offers every participant an m-line
+# pair for every other participant, about 0.9 kB of SDP each, so a room of
+# 1 + 40 overflowed both ROOM_MAX_MLINES (63) and the 48 kB offer cap, and
+# the last joiners never became ready (the old full ramp's stall).
 if [[ -n ${QUICK:-} ]]; then
-  FAN=(--start 10 --step 20 --max-subs 50 --subs-per-room 25 --window 2 --warmup 1)
-  MEET=(--start 1 --step 1 --max-steps 2 --window 2 --warmup 1)
-  JOINS=(--joins 10)
-  LATW=2
+  FAN_ROOM=20
+  FAN=(--start 10 --step 10 --max-subs 20 --subs-per-room $FAN_ROOM --window 1.5 --warmup 0.5
+       --ready-timeout 8)
+  MEET=(--start 1 --step 1 --max-steps 1 --window 1.5 --warmup 0.5 --ready-timeout 8)
+  JOINS=(--joins 8)
+  LATW=1.5
 else
-  FAN=(--start 20 --step 40 --max-subs 2000 --subs-per-room 40 --window 5 --warmup 2)
+  FAN_ROOM=20
+  FAN=(--start 20 --step 40 --max-subs 2000 --subs-per-room $FAN_ROOM --window 5 --warmup 2)
   MEET=(--start 1 --step 2 --max-steps 20 --window 5 --warmup 2)
   JOINS=(--joins 50)
   LATW=10
 fi
 
+if [[ -z ${PROFILE:-} && " ${TARGETS:-ours janus} " == *" ours "* ]]; then
+  start_ours
+  run_target ours
+  stop_all
+fi
+if [[ -z ${PROFILE:-} && " ${TARGETS:-ours janus} " == *" janus "* ]]; then
+  start_janus
+  run_target janus
+  stop_all
+fi
+if [[ -z ${PROFILE:-} ]]; then
+  /usr/bin/python3 "$ROOT/bench/report.py" "$LINES" "$OUT" "$(nproc)" \
+    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+  exit 0
+fi
+
 start_ours
 if [[ -n ${PROFILE:-} ]]; then
-  lg ours --scenario fanout --start 20 --step 0 --subs-per-room 20 --window 10 --warmup 2
+  lg ours --scenario fanout --srtp "${PROFILE_SRTP:-cm}" --start 20 --step 0 --subs-per-room 20 \
+    --window 10 --warmup 2
   kill -TERM "$WORKER_PID"; wait "$WORKER_PID" || true
   cp "$TMP/callgrind.out" "$ROOT/bench/results/$STAMP-callgrind.out"
   callgrind_annotate --inclusive=yes "$TMP/callgrind.out" > "$TMP/annotate.txt" 2>/dev/null || true
   head -80 "$TMP/annotate.txt" | tee "$ROOT/bench/results/$STAMP-callgrind.txt"
   exit 0
 fi
-echo "bench: ours: fan-out" >&2
-lg ours --scenario fanout "${FAN[@]}"
-# Latency at half the largest subscriber count that stayed under 1% loss.
-MAXSUBS=$(/usr/bin/python3 -c '
-import json,sys
-best=0
-for l in open(sys.argv[1]):
-    j=json.loads(l)
-    if j["target"]=="ours" and j["scenario"]=="fanout" and j["loss"]<=0.01: best=max(best,j["subscribers"])
-print(max(best//2,1))' "$LINES")
-echo "bench: ours: latency at 50% load ($MAXSUBS subscribers)" >&2
-lg ours-lat --scenario fanout --start "$MAXSUBS" --step 0 --subs-per-room 40 --window "$LATW" --warmup 2
-echo "bench: ours: meetings of 8" >&2
-lg ours --scenario meeting "${MEET[@]}"
-echo "bench: ours: joins" >&2
-lg ours --scenario joins "${JOINS[@]}"
-
-/usr/bin/python3 "$ROOT/bench/report.py" "$LINES" "$OUT" "$(nproc)" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"

@@ -19,6 +19,7 @@
 #define VC_PROTO_MAX_TOKEN 2048    /* credentials */
 #define VC_PROTO_MAX_CANDIDATE 512 /* one ICE candidate line */
 #define VC_PROTO_MAX_URL 256
+#define VC_PROTO_MAX_CHAT 2000     /* chat text, bytes of UTF-8 */
 
 /* Numbered error codes. 1xxx: the request is malformed; 2xxx: it names
  * something that does not exist (any more); 3xxx: not allowed; 5xxx: the

@@ -43,6 +43,27 @@ void room_free(room_t *r)
     free(r);
 }
 
+/* FNV-1a over a string, continuing from h. */
+static uint32_t room_fnv(uint32_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+/* A stable, non-zero SSRC for one binding of a subscription m-line, salted
+ * by the room's counter so a reused m-line gets a new one. */
+static uint32_t room_out_ssrc(room_part_t *sub, const room_part_t *pub, size_t idx, int rtx)
+{
+    uint32_t h = room_fnv(2166136261u, sub->id);
+    h = room_fnv(h ^ 0x5c, pub->id);
+    h = (h ^ (uint32_t)idx) * 16777619u;
+    h = (h ^ sub->room->ssrc_seq++) * 16777619u;
+    h = (h ^ (uint32_t)rtx) * 16777619u;
+    h ^= h >> 15;
+    return h ? h : 1;
+}
+
 /* Binds an m-line of sub to publisher pub's kind: reuses an m-line an
  * answer confirmed inactive, else appends. Returns 0 or -1 when full. */
 static int room_sub_bind(room_part_t *sub, room_part_t *pub, sdp_kind_t kind)
@@ -60,6 +81,10 @@ static int room_sub_bind(room_part_t *sub, room_part_t *pub, sdp_kind_t kind)
     m->kind = kind;
     m->pub = pub;
     snprintf(m->track, sizeof(m->track), "%s-%c", pub->id, kind == SDP_KIND_AUDIO ? 'a' : 'v');
+    size_t idx = (size_t)(m - sub->ml);
+    m->out_ssrc = room_out_ssrc(sub, pub, idx, 0);
+    if (kind == SDP_KIND_VIDEO)
+        m->out_rtx = room_out_ssrc(sub, pub, idx, 1);
     sub->dirty = 1;
     return 0;
 }
@@ -162,6 +187,7 @@ static void room_offer_mline(room_part_t *p, size_t i, sdp_offer_mline_t *o)
     o->kind = m->kind;
     if (i < 2) {
         o->dir = SDP_DIR_RECVONLY;
+        o->simulcast = m->kind == SDP_KIND_VIDEO;
         return;
     }
     m->offered_inactive = m->pub == NULL;
@@ -172,8 +198,9 @@ static void room_offer_mline(room_part_t *p, size_t i, sdp_offer_mline_t *o)
     o->dir = SDP_DIR_SENDONLY;
     o->msid_stream = m->pub->id;
     o->msid_track = m->track;
-    o->ssrc = m->pub->ssrc[m->kind];
-    o->rtx_ssrc = o->ssrc ? m->pub->rtx[m->kind] : 0;
+    /* The worker's rewritten stream, once the publisher sends something. */
+    o->ssrc = m->pub->ssrc[m->kind] ? m->out_ssrc : 0;
+    o->rtx_ssrc = o->ssrc ? m->out_rtx : 0;
 }
 
 /* One outstanding offer at a time; a dirty session gets the next one. */
@@ -230,6 +257,10 @@ room_err_t room_apply_answer(room_part_t *p, const sdp_answer_t *a, char *err, s
             memset(m->pts, 0, sizeof(m->pts));
         else
             memcpy(m->pts, am->pts, sizeof(m->pts));
+        m->ext_audio_level = am->rejected ? 0 : am->ext_audio_level;
+        m->ext_twcc = am->rejected ? 0 : am->ext_twcc;
+        m->ext_rid = am->rejected ? 0 : am->ext_rid;
+        m->ext_rrid = am->rejected ? 0 : am->ext_rrid;
         if (i < 2) {
             uint32_t rtx, ssrc = sdp_mline_media_ssrc(am, &rtx);
             if (ssrc != 0 && !am->rejected)
@@ -278,6 +309,23 @@ int room_part_kind_of(const room_part_t *p, uint32_t ssrc, int *is_rtx)
         if (p->rtx[k] == ssrc) {
             *is_rtx = 1;
             return k;
+        }
+    }
+    return -1;
+}
+
+/* Linear scan over sub's m-lines: per feedback packet only. */
+int room_sub_mline_of(const room_part_t *sub, uint32_t ssrc, int *is_rtx)
+{
+    if (ssrc == 0)
+        return -1;
+    for (size_t i = 2; i < sub->n_ml; i++) {
+        const room_mline_t *m = &sub->ml[i];
+        if (m->pub == NULL)
+            continue;
+        if (m->out_ssrc == ssrc || m->out_rtx == ssrc) {
+            *is_rtx = m->out_rtx == ssrc;
+            return (int)i;
         }
     }
     return -1;

@@ -32,6 +32,11 @@ typedef struct {
     int answered_inactive; /* an answer confirmed it inactive: reusable */
     int live;              /* an answer accepted it bound to pub */
     uint8_t pts[16];       /* payload types the answer accepted */
+    /* subscription: the worker's own SSRCs for the one continuous stream it
+     * sends (rewritten from the publisher's layers); fixed per binding */
+    uint32_t out_ssrc, out_rtx;
+    /* header extension ids the answer kept for this m-line (0: none) */
+    uint8_t ext_audio_level, ext_twcc, ext_rid, ext_rrid;
 } room_mline_t;
 
 struct room_part {
@@ -54,6 +59,7 @@ struct room_part {
     void *user;
     room_part_t *next;
 };
+
 
 /* A guest waiting in the lobby: not a participant yet (no m-lines). */
 struct room_waiter {
@@ -80,7 +86,9 @@ struct room {
     size_t n_lobby;
     room_ident_t *banned;  /* removed identities: they knock again */
     room_ident_t *cohosts; /* promoted identities, for the room's life */
+    uint32_t ssrc_seq;     /* salts subscription SSRCs */
     void *user;
+    void *media; /* the shell's media state for the room (owned by the shell) */
 };
 
 typedef enum {
@@ -121,6 +129,9 @@ room_err_t room_apply_answer(room_part_t *p, const sdp_answer_t *a, char *err, s
  * into out. None while a host holds p's kind. */
 size_t room_subscribers(const room_part_t *p, sdp_kind_t kind, uint8_t pt, room_part_t **out,
                         size_t max);
+/* The subscription m-line of sub that sends out_ssrc (as media or RTX), or
+ * -1. */
+int room_sub_mline_of(const room_part_t *sub, uint32_t ssrc, int *is_rtx);
 /* The participant publishing ssrc (as media or RTX) in r, or NULL. */
 room_part_t *room_find_ssrc(room_t *r, uint32_t ssrc, sdp_kind_t *kind, int *is_rtx);
 /* The kind ssrc is on for publisher p; -1 if p does not publish it. */

@@ -1,9 +1,12 @@
 #include "media-worker/core/sdp.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+const char *const sdp_rids[SDP_MAX_RIDS] = {"q", "h", "f"};
 
 /* ---- offer ---- */
 
@@ -49,6 +52,7 @@ static void sdp_put_codecs(sdp_out_t *o, sdp_kind_t kind)
 {
     if (kind == SDP_KIND_AUDIO) {
         sdp_put(o, "a=rtpmap:%d opus/48000/2\r\n", SDP_PT_OPUS);
+        sdp_put(o, "a=rtcp-fb:%d transport-cc\r\n", SDP_PT_OPUS);
         sdp_put(o, "a=fmtp:%d minptime=10;useinbandfec=1\r\n", SDP_PT_OPUS);
         return;
     }
@@ -62,7 +66,9 @@ static void sdp_put_codecs(sdp_out_t *o, sdp_kind_t kind)
     };
     for (size_t i = 0; i < sizeof(vc) / sizeof(vc[0]); i++) {
         sdp_put(o, "a=rtpmap:%d %s/90000\r\n", vc[i].pt, vc[i].name);
-        sdp_put(o, "a=rtcp-fb:%d goog-remb\r\na=rtcp-fb:%d ccm fir\r\n", vc[i].pt, vc[i].pt);
+        sdp_put(o, "a=rtcp-fb:%d goog-remb\r\na=rtcp-fb:%d transport-cc\r\n", vc[i].pt,
+                vc[i].pt);
+        sdp_put(o, "a=rtcp-fb:%d ccm fir\r\n", vc[i].pt);
         sdp_put(o, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n", vc[i].pt, vc[i].pt);
         if (vc[i].fmtp != NULL)
             sdp_put(o, "a=fmtp:%d %s\r\n", vc[i].pt, vc[i].fmtp);
@@ -86,6 +92,36 @@ static void sdp_put_ssrcs(sdp_out_t *o, const sdp_offer_mline_t *m)
     }
 }
 
+/* Header extensions (RFC 8285): audio level on audio, transport-wide seq
+ * and mid everywhere, rid/repaired-rid where the worker receives video. */
+static void sdp_put_extmaps(sdp_out_t *o, const sdp_offer_mline_t *m)
+{
+    if (m->kind == SDP_KIND_AUDIO)
+        sdp_put(o, "a=extmap:%d urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n",
+                SDP_EXT_AUDIO_LEVEL);
+    sdp_put(o,
+            "a=extmap:%d http://www.ietf.org/id/"
+            "draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n",
+            SDP_EXT_TWCC);
+    sdp_put(o, "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid\r\n", SDP_EXT_MID);
+    if (m->kind == SDP_KIND_VIDEO && m->dir == SDP_DIR_RECVONLY) {
+        sdp_put(o, "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n", SDP_EXT_RID);
+        sdp_put(o, "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n",
+                SDP_EXT_RRID);
+    }
+}
+
+/* RFC 8853 5.1: the layers a simulcast receiver accepts, lowest first. */
+static void sdp_put_simulcast(sdp_out_t *o)
+{
+    for (size_t i = 0; i < SDP_MAX_RIDS; i++)
+        sdp_put(o, "a=rid:%s recv\r\n", sdp_rids[i]);
+    sdp_put(o, "a=simulcast:recv");
+    for (size_t i = 0; i < SDP_MAX_RIDS; i++)
+        sdp_put(o, "%s%s", i ? ";" : " ", sdp_rids[i]);
+    sdp_put(o, "\r\n");
+}
+
 /* One media section (RFC 8829 5.2.1 for what an offer carries). */
 static void sdp_put_mline(sdp_out_t *o, const sdp_offer_t *of, size_t i)
 {
@@ -101,10 +137,28 @@ static void sdp_put_mline(sdp_out_t *o, const sdp_offer_t *of, size_t i)
     sdp_put(o, "a=mid:%zu\r\n", i);
     sdp_put(o, "a=%s\r\n", sdp_dir_str(m->dir));
     sdp_put(o, "a=rtcp-mux\r\na=rtcp-rsize\r\n");
+    sdp_put_extmaps(o, m);
     sdp_put_codecs(o, m->kind);
+    if (m->simulcast && m->kind == SDP_KIND_VIDEO && m->dir == SDP_DIR_RECVONLY)
+        sdp_put_simulcast(o);
     if (m->dir == SDP_DIR_SENDONLY && m->msid_stream != NULL && m->msid_track != NULL)
         sdp_put_ssrcs(o, m);
     if (i == 0 || !of->candidates_first_only) {
+        for (size_t k = 0; k < of->n_candidates; k++)
+            sdp_put(o, "a=%s\r\n", of->candidates[k]);
+        sdp_put(o, "a=end-of-candidates\r\n");
+    }
+}
+
+/* RFC 8841 5: the data channel section (SCTP over DTLS, BUNDLEd). */
+static void sdp_put_app(sdp_out_t *o, const sdp_offer_t *of)
+{
+    sdp_put(o, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n");
+    sdp_put(o, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", of->ice_ufrag, of->ice_pwd);
+    sdp_put(o, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n", of->fingerprint);
+    sdp_put(o, "a=mid:%s\r\na=sctp-port:%d\r\na=max-message-size:%d\r\n", SDP_APP_MID,
+            SDP_SCTP_PORT, SDP_MAX_MESSAGE_SIZE);
+    if (!of->candidates_first_only) {
         for (size_t k = 0; k < of->n_candidates; k++)
             sdp_put(o, "a=%s\r\n", of->candidates[k]);
         sdp_put(o, "a=end-of-candidates\r\n");
@@ -122,11 +176,21 @@ int sdp_build_offer(const sdp_offer_t *of, char *buf, size_t cap, size_t *len)
     sdp_put(&o, "v=0\r\no=- %llu %llu IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
             (unsigned long long)of->session_id, (unsigned long long)of->version);
     sdp_put(&o, "a=group:BUNDLE");
-    for (size_t i = 0; i < of->n_mlines; i++)
+    for (size_t i = 0; i < of->n_mlines; i++) {
+        if (of->datachannel && i == SDP_APP_INDEX)
+            sdp_put(&o, " %s", SDP_APP_MID);
         sdp_put(&o, " %zu", i);
+    }
+    if (of->datachannel && of->n_mlines <= SDP_APP_INDEX)
+        sdp_put(&o, " %s", SDP_APP_MID);
     sdp_put(&o, "\r\na=msid-semantic: WMS *\r\n");
-    for (size_t i = 0; i < of->n_mlines; i++)
+    for (size_t i = 0; i < of->n_mlines; i++) {
+        if (of->datachannel && i == SDP_APP_INDEX)
+            sdp_put_app(&o, of);
         sdp_put_mline(&o, of, i);
+    }
+    if (of->datachannel && of->n_mlines <= SDP_APP_INDEX)
+        sdp_put_app(&o, of);
     if (o.overflow)
         return -1;
     *len = o.len;
@@ -138,6 +202,8 @@ int sdp_build_offer(const sdp_offer_t *of, char *buf, size_t cap, size_t *len)
 typedef struct {
     sdp_answer_t *a;
     sdp_answer_mline_t *m; /* current media section, NULL at session level */
+    sdp_answer_mline_t app_ml; /* scratch for the m=application section */
+    int in_app;                /* ps->m is app_ml */
     char *err;
     size_t errlen;
     int lineno;
@@ -181,9 +247,56 @@ static size_t sdp_u32(const char *s, size_t n, uint32_t *out)
     return i;
 }
 
+/* RFC 8841 5: "m=application <port> UDP/DTLS/SCTP webrtc-datachannel";
+ * recorded in a->app, not as a media m-line. */
+static int sdp_parse_app_m(sdp_ps_t *ps, const char *v, size_t n)
+{
+    static const char *const protos[] = {"UDP/DTLS/SCTP webrtc-datachannel",
+                                         "TCP/DTLS/SCTP webrtc-datachannel"};
+    uint32_t port;
+    size_t used;
+
+    if (ps->a->app.present)
+        return sdp_fail(ps, "more than one m=application");
+    memset(&ps->app_ml, 0, sizeof(ps->app_ml));
+    ps->app_ml.kind = SDP_KIND_OTHER;
+    ps->m = &ps->app_ml;
+    ps->in_app = 1;
+    ps->a->app.present = 1;
+    ps->a->app.sctp_port = SDP_SCTP_PORT;
+    ps->a->app.max_message_size = 65536;
+    v += 12, n -= 12; /* "application " */
+    used = sdp_u32(v, n, &port);
+    if (used == 0 || port > 65535)
+        return sdp_fail(ps, "malformed m= port");
+    ps->app_ml.rejected = port == 0;
+    v += used, n -= used;
+    for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+        if (n == strlen(protos[i]) + 1 && v[0] == ' ' && memcmp(v + 1, protos[i], n - 1) == 0)
+            ps->a->app.accepted = port != 0;
+    return 0;
+}
+
+/* "a=sctp-port:<port>" and "a=max-message-size:<bytes>" (RFC 8841 5, 6). */
+static int sdp_parse_app_attr(sdp_ps_t *ps, int port, const char *v, size_t n)
+{
+    uint32_t x;
+
+    if (sdp_u32(v, n, &x) != n || (port && (x == 0 || x > 65535)))
+        return sdp_fail(ps, "malformed a=%s", port ? "sctp-port" : "max-message-size");
+    if (port)
+        ps->a->app.sctp_port = (uint16_t)x;
+    else
+        ps->a->app.max_message_size = x;
+    return 0;
+}
+
 /* "m=<media> <port> <proto> <fmt>..." */
 static int sdp_parse_m(sdp_ps_t *ps, const char *v, size_t n)
 {
+    if (n >= 12 && memcmp(v, "application ", 12) == 0)
+        return sdp_parse_app_m(ps, v, n);
+    ps->in_app = 0;
     if (ps->a->n_mlines == SDP_MAX_MLINES)
         return sdp_fail(ps, "more than %d m-lines", SDP_MAX_MLINES);
     sdp_answer_mline_t *m = &ps->a->mlines[ps->a->n_mlines++];
@@ -312,6 +425,57 @@ static int sdp_parse_ice(sdp_ps_t *ps, char *dst, const char *v, size_t n, const
     return 0;
 }
 
+/* "a=extmap:<id>[/<dir>] <uri> ...": remembers the ids of the extensions
+ * the worker uses. Unknown URIs are ignored. */
+static int sdp_parse_extmap(sdp_ps_t *ps, const char *v, size_t n)
+{
+    uint32_t id;
+    size_t used = sdp_u32(v, n, &id);
+    if (used == 0 || id == 0 || id > 255)
+        return sdp_fail(ps, "malformed a=extmap");
+    const char *sp = memchr(v, ' ', n);
+    if (sp == NULL)
+        return sdp_fail(ps, "malformed a=extmap");
+    const char *uri = sp + 1;
+    size_t ul = n - (size_t)(uri - v);
+    const char *usp = memchr(uri, ' ', ul);
+    if (usp != NULL)
+        ul = (size_t)(usp - uri);
+    static const struct {
+        const char *uri;
+        size_t off;
+    } known[] = {
+        {"urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+         offsetof(sdp_answer_mline_t, ext_audio_level)},
+        {"http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+         offsetof(sdp_answer_mline_t, ext_twcc)},
+        {"urn:ietf:params:rtp-hdrext:sdes:mid", offsetof(sdp_answer_mline_t, ext_mid)},
+        {"urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id", offsetof(sdp_answer_mline_t, ext_rid)},
+        {"urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
+         offsetof(sdp_answer_mline_t, ext_rrid)},
+    };
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strlen(known[i].uri) == ul && memcmp(known[i].uri, uri, ul) == 0)
+            *((uint8_t *)ps->m + known[i].off) = (uint8_t)id;
+    return 0;
+}
+
+/* "a=rid:<id> send [...]" (RFC 8851 10): the layers a publisher sends. */
+static int sdp_parse_rid(sdp_ps_t *ps, const char *v, size_t n)
+{
+    sdp_answer_mline_t *m = ps->m;
+    const char *sp = memchr(v, ' ', n);
+    if (sp == NULL)
+        return sdp_fail(ps, "malformed a=rid");
+    size_t il = (size_t)(sp - v);
+    if (n - il - 1 < 4 || memcmp(sp + 1, "send", 4) != 0 || m->n_rids == SDP_MAX_RIDS)
+        return 0;
+    if (!sdp_copy(m->rids[m->n_rids], SDP_MAX_RID, v, il))
+        return sdp_fail(ps, "malformed a=rid");
+    m->n_rids++;
+    return 0;
+}
+
 /* Dispatches one a= attribute. */
 static int sdp_parse_attr(sdp_ps_t *ps, const char *v, size_t n)
 {
@@ -341,6 +505,14 @@ static int sdp_parse_attr(sdp_ps_t *ps, const char *v, size_t n)
             return sdp_fail(ps, "malformed a=mid");
         return 0;
     }
+    if (ps->in_app && SDP_IS("sctp-port"))
+        return sdp_parse_app_attr(ps, 1, val, vl);
+    if (ps->in_app && SDP_IS("max-message-size"))
+        return sdp_parse_app_attr(ps, 0, val, vl);
+    if (SDP_IS("extmap"))
+        return sdp_parse_extmap(ps, val, vl);
+    if (SDP_IS("rid"))
+        return sdp_parse_rid(ps, val, vl);
     if (SDP_IS("sendrecv"))
         ps->m->dir = SDP_DIR_SENDRECV;
     else if (SDP_IS("sendonly"))
@@ -395,6 +567,11 @@ static int sdp_check_answer(sdp_ps_t *ps)
     for (size_t i = 0; i < a->n_mlines; i++)
         if (a->mlines[i].mid[0] == '\0' && !a->mlines[i].rejected)
             return sdp_fail(ps, "m-line %zu has no a=mid", i);
+    if (a->app.present) {
+        memcpy(a->app.mid, ps->app_ml.mid, sizeof(a->app.mid));
+        if (a->app.accepted && strcmp(a->app.mid, SDP_APP_MID) != 0)
+            return sdp_fail(ps, "the m=application answer must have a=mid:%s", SDP_APP_MID);
+    }
     return 0;
 }
 

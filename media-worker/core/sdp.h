@@ -14,6 +14,29 @@
 #define SDP_PT_H264 102
 #define SDP_PT_H264_RTX 103
 
+/* RTP header extension ids the worker offers (RFC 8285); the same ids on
+ * every m-line of the BUNDLE group. Browsers keep the offerer's ids. */
+#define SDP_EXT_AUDIO_LEVEL 1 /* urn:ietf:params:rtp-hdrext:ssrc-audio-level (RFC 6464) */
+#define SDP_EXT_TWCC 3        /* draft-holmer-rmcat-transport-wide-cc-extensions-01 */
+#define SDP_EXT_MID 4         /* urn:ietf:params:rtp-hdrext:sdes:mid */
+#define SDP_EXT_RID 10        /* urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id */
+#define SDP_EXT_RRID 11       /* urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id */
+
+/* Simulcast layers the worker asks publishers for (RFC 8853), lowest first:
+ * the rid order of a=simulcast is the layer index. */
+#define SDP_MAX_RIDS 3
+#define SDP_MAX_RID 16
+extern const char *const sdp_rids[SDP_MAX_RIDS];
+
+/* Data channels (RFC 8841): one m=application section, mid SDP_APP_MID,
+ * placed after the first SDP_APP_INDEX media m-lines (the publish slots),
+ * so media m-lines keep mid == their index and order stays stable as
+ * subscriptions are appended. */
+#define SDP_APP_MID "dc"
+#define SDP_APP_INDEX 2
+#define SDP_SCTP_PORT 5000
+#define SDP_MAX_MESSAGE_SIZE 262144
+
 #define SDP_MAX_MLINES 128
 #define SDP_MAX_SSRCS 8
 #define SDP_MAX_CANDIDATES 16
@@ -46,6 +69,7 @@ typedef struct {
     const char *msid_stream; /* sendonly: the publishing participant's id */
     const char *msid_track;  /* sendonly: its track id */
     uint32_t ssrc, rtx_ssrc; /* 0: unknown (no ssrc lines) */
+    int simulcast; /* recvonly video: ask for SDP_MAX_RIDS layers (a=rid, a=simulcast:recv) */
 } sdp_offer_mline_t;
 
 typedef struct {
@@ -57,6 +81,7 @@ typedef struct {
     int candidates_first_only; /* 1: candidates only in the first m-line */
     const sdp_offer_mline_t *mlines;
     size_t n_mlines;
+    int datachannel; /* 1: add the m=application section (SDP_APP_MID) */
 } sdp_offer_t;
 
 /* Writes the offer with CRLF line ends and a NUL into buf. Returns 0 and
@@ -73,6 +98,11 @@ typedef struct {
     uint32_t ssrcs[SDP_MAX_SSRCS];
     size_t n_ssrcs;
     uint32_t fid_ssrc, fid_rtx; /* a=ssrc-group:FID, 0 if none */
+    /* a=extmap ids the answer kept (0: not negotiated) */
+    uint8_t ext_audio_level, ext_twcc, ext_mid, ext_rid, ext_rrid;
+    /* a=rid:<id> send lines, in order (simulcast publishers) */
+    char rids[SDP_MAX_RIDS][SDP_MAX_RID];
+    size_t n_rids;
 } sdp_answer_mline_t;
 
 typedef struct {
@@ -83,6 +113,15 @@ typedef struct {
     size_t n_mlines;
     char candidates[SDP_MAX_CANDIDATES][SDP_MAX_CANDIDATE];
     size_t n_candidates;
+    /* The m=application section, kept apart from mlines[] (which mirror
+     * the offer's media m-lines one to one). */
+    struct {
+        int present;  /* the answer has one */
+        int accepted; /* port != 0, UDP/DTLS/SCTP (or TCP/...) webrtc-datachannel */
+        char mid[SDP_MAX_MID];
+        uint16_t sctp_port;        /* a=sctp-port, SDP_SCTP_PORT if absent */
+        uint32_t max_message_size; /* a=max-message-size, 65536 if absent (RFC 8841 6) */
+    } app;
 } sdp_answer_t;
 
 /* Parses an answer (len bytes, need not be NUL-terminated). Session-level

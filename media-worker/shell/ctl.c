@@ -56,7 +56,7 @@ static void mw_ctl_dispatch(mw_worker_t *w, const json_t *m, const char *type, u
         return;
     }
     int media = strcmp(type, "answer") == 0 || strcmp(type, "candidate") == 0 ||
-                strcmp(type, "media_state") == 0;
+                strcmp(type, "media_state") == 0 || strcmp(type, "video_size") == 0;
     if (media && s->part == NULL) {
         mw_session_error(s, VC_ERR_BAD_STATE, "waiting in the lobby", type);
         return;
@@ -67,6 +67,10 @@ static void mw_ctl_dispatch(mw_worker_t *w, const json_t *m, const char *type, u
         mw_on_candidate(s, m);
     else if (strcmp(type, "media_state") == 0)
         mw_on_media_state(s, m, now_ms);
+    else if (strcmp(type, "video_size") == 0)
+        mw_on_video_size(s, m);
+    else if (strcmp(type, "chat") == 0)
+        mw_on_chat(s, m, now_ms);
     else if (strcmp(type, "leave") == 0)
         mw_session_remove(s, 1, NULL);
     else if (strcmp(type, "detach") == 0 && mw_ctl_from_session_edge(s, m))

@@ -44,6 +44,8 @@ struct mw_dtls {
     size_t in_len;
     mw_srtp_keys_t keys;
     uint64_t app_dropped;
+    mw_dtls_app_fn app; /* application data receiver, NULL: discard */
+    void *app_user;
     char error[160];
     uint8_t rbuf[MW_DTLS_READ_BUF];
 };
@@ -480,7 +482,7 @@ static mw_dtls_state_t mw_dtls_step_handshake(mw_dtls_t *d)
 }
 
 /* After the handshake: reads records until none is left (alerts, close_notify,
- * retransmitted handshake flights; application data is not ours yet). */
+ * retransmitted handshake flights; application data goes to d->app). */
 static mw_dtls_state_t mw_dtls_step_connected(mw_dtls_t *d)
 {
     for (;;) {
@@ -488,7 +490,10 @@ static mw_dtls_state_t mw_dtls_step_connected(mw_dtls_t *d)
         int e;
 
         if (r > 0) {
-            d->app_dropped++;
+            if (d->app)
+                d->app(d->rbuf, (size_t)r, d->app_user);
+            else
+                d->app_dropped++;
             continue;
         }
         e = SSL_get_error(d->ssl, r);
@@ -591,4 +596,27 @@ void mw_dtls_close(mw_dtls_t *d)
     ERR_clear_error();
     if (d->state != MW_DTLS_FAILED)
         d->state = MW_DTLS_CLOSED;
+}
+
+/* Sets the application data receiver. */
+void mw_dtls_set_app_cb(mw_dtls_t *d, mw_dtls_app_fn fn, void *user)
+{
+    d->app = fn;
+    d->app_user = user;
+}
+
+/* RFC 8261 5: one SCTP packet per DTLS record; SSL_write makes one record
+ * (and so one datagram through the BIO) per call. */
+int mw_dtls_write(mw_dtls_t *d, const uint8_t *data, size_t len)
+{
+    int r;
+
+    if (d->state != MW_DTLS_CONNECTED || len == 0 || len > MW_DTLS_MTU)
+        return -1;
+    r = SSL_write(d->ssl, data, (int)len);
+    if (r != (int)len) {
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
 }

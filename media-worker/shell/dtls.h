@@ -72,4 +72,14 @@ int mw_dtls_srtp_keys(const mw_dtls_t *d, mw_srtp_keys_t *out);
 /* Sends close_notify if connected; the endpoint is CLOSED afterwards. */
 void mw_dtls_close(mw_dtls_t *d);
 
+/* Decrypted application data (SCTP for data channels, RFC 8261), one record
+ * per call, borrowed for the call. Set it before the handshake ends;
+ * without one, application data is discarded (counted). */
+typedef void (*mw_dtls_app_fn)(const uint8_t *data, size_t len, void *user);
+void mw_dtls_set_app_cb(mw_dtls_t *d, mw_dtls_app_fn fn, void *user);
+/* Encrypts data as one application data record and sends it through the
+ * send callback. Returns 0, or -1 if not connected or it does not fit one
+ * record within MW_DTLS_MTU. */
+int mw_dtls_write(mw_dtls_t *d, const uint8_t *data, size_t len);
+
 #endif

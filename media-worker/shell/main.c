@@ -142,6 +142,7 @@ static int mw_start(mw_worker_t *w)
     w->tick_src = g_timeout_source_new(MW_TICK_MS);
     g_source_ref(w->tick_src);
     mw_attach(w, w->tick_src, mw_tick);
+    mw_quality_start(w);
     mw_attach(w, g_unix_signal_source_new(SIGINT), mw_on_signal);
     mw_attach(w, g_unix_signal_source_new(SIGTERM), mw_on_signal);
     return 0;
@@ -157,6 +158,7 @@ static void mw_stop(mw_worker_t *w)
     if (w->edges != NULL)
         g_usleep(200 * 1000); /* NNG sends asynchronously; give the closes time */
     mw_ctl_stop(w);
+    mw_quality_stop(w);
     if (w->tick_src != NULL) {
         g_source_destroy(w->tick_src);
         g_source_unref(w->tick_src);
@@ -205,7 +207,8 @@ int main(int argc, char **argv)
     w.peer_cb = (mw_peer_callbacks_t){.on_state = mw_session_on_state,
                                       .on_gathered = mw_session_on_gathered,
                                       .on_rtp = mw_media_on_rtp,
-                                      .on_rtcp = mw_media_on_rtcp};
+                                      .on_rtcp = mw_media_on_rtcp,
+                                      .on_app_data = mw_chat_on_app_data};
     vc_random_bytes(&w.rtcp_ssrc, sizeof(w.rtcp_ssrc));
     if (mw_start(&w) != 0)
         goto out;

@@ -328,6 +328,10 @@ static void mw_peer_rx_srtp(mw_peer_t *p, const uint8_t *buf, size_t len)
         p->stats.dropped++;
         return;
     }
+    if (!is_rtcp && p->cb->on_srtp_peek && !p->cb->on_srtp_peek(p, buf, len, p->user)) {
+        p->stats.rtp_in++;
+        return;
+    }
     memcpy(p->rx, buf, len);
     if (is_rtcp) {
         if (mw_srtp_unprotect_rtcp(&p->srtp, p->rx, &n) < 0) {
@@ -374,8 +378,8 @@ static void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, gui
 static int mw_peer_setup_agent(mw_peer_t *p, const mw_peer_config_t *cfg)
 {
     /* Full ICE is the default (no NICE_AGENT_OPTION_LITE_MODE). */
-    g_object_set(p->agent, "controlling-mode", TRUE, "ice-tcp", FALSE, "ice-udp", TRUE, "upnp",
-                 FALSE, NULL);
+    g_object_set(p->agent, "controlling-mode", cfg->ice_controlled ? FALSE : TRUE, "ice-tcp",
+                 FALSE, "ice-udp", TRUE, "upnp", FALSE, NULL);
     for (size_t i = 0; i < cfg->n_ice_addresses; i++) {
         NiceAddress a;
         nice_address_init(&a);
@@ -521,6 +525,15 @@ static void mw_peer_apply_candidates(mw_peer_t *p, GSList *cands)
         nice_agent_set_remote_candidates(p->agent, p->stream, MW_PEER_COMPONENT, cands);
 }
 
+/* dtls application data callback: one SCTP packet for the owner. */
+static void mw_peer_dtls_app(const uint8_t *data, size_t len, void *user)
+{
+    mw_peer_t *p = user;
+
+    if (p->cb->on_app_data && p->state != MW_PEER_FAILED && p->state != MW_PEER_CLOSED)
+        p->cb->on_app_data(p, data, len, p->user);
+}
+
 /* Remote ICE credentials and DTLS parameters; applies buffered candidates. */
 int mw_peer_set_remote(mw_peer_t *p, const char *ufrag, const char *pwd, const char *fp_alg,
                        const char *fp, mw_dtls_role_t role)
@@ -541,6 +554,7 @@ int mw_peer_set_remote(mw_peer_t *p, const char *ufrag, const char *pwd, const c
     p->dtls = mw_dtls_new(p->id, role == MW_DTLS_ROLE_SERVER, &expect, mw_peer_dtls_send, p);
     if (!p->dtls)
         return -1;
+    mw_dtls_set_app_cb(p->dtls, mw_peer_dtls_app, p);
     p->remote_set = 1;
     mw_peer_apply_candidates(p, p->pending);
     g_slist_free_full(p->pending, (GDestroyNotify)nice_candidate_free);
@@ -669,4 +683,13 @@ int mw_peer_fd(const mw_peer_t *p)
 void mw_peer_stats(const mw_peer_t *p, mw_peer_stats_t *out)
 {
     *out = p->stats;
+}
+
+/* One DTLS application data record (data channels); goes through the DTLS
+ * send callback, i.e. libnice, like the handshake. */
+int mw_peer_send_app(mw_peer_t *p, const uint8_t *data, size_t len)
+{
+    if (!p->dtls || p->state != MW_PEER_CONNECTED)
+        return -1;
+    return mw_dtls_write(p->dtls, data, len);
 }

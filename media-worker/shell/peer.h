@@ -39,6 +39,7 @@ typedef struct {
     size_t n_ice_addresses;
     const char *announced_ip; /* NULL, or replaces the address in local candidates */
     uint16_t port_min, port_max;
+    int ice_controlled; /* 1: ICE controlled (the remote offered); 0: controlling */
 } mw_peer_config_t;
 
 typedef struct {
@@ -49,6 +50,14 @@ typedef struct {
      * callee may modify it in place. Never free p from inside a callback. */
     void (*on_rtp)(mw_peer_t *p, uint8_t *pkt, size_t len, void *user);
     void (*on_rtcp)(mw_peer_t *p, uint8_t *pkt, size_t len, void *user);
+    /* Optional (load generator): sees each SRTP packet before it is
+     * decrypted (RFC 3711 3.1: the RTP header is in the clear) and returns
+     * 0 to skip unprotect and on_rtp for it, 1 to go on. The worker leaves
+     * it NULL: every packet is authenticated. */
+    int (*on_srtp_peek)(mw_peer_t *p, const uint8_t *pkt, size_t len, void *user);
+    /* Decrypted DTLS application data: one SCTP packet (data channels, RFC
+     * 8261), borrowed for the call. May be NULL (discarded). */
+    void (*on_app_data)(mw_peer_t *p, const uint8_t *data, size_t len, void *user);
 } mw_peer_callbacks_t;
 
 /* Creates the ICE agent (controlling) and starts gathering. cfg strings are
@@ -85,6 +94,10 @@ int mw_peer_send_rtcp(mw_peer_t *p, const uint8_t *pkt, size_t len);
 /* The selected pair's local UDP socket (for kernel receive timestamps in
  * tools), or -1 before selection or on a relayed pair. Borrowed. */
 int mw_peer_fd(const mw_peer_t *p);
+
+/* Sends one SCTP packet as a DTLS application data record on the selected
+ * pair. Returns 0, or -1 if DTLS is not connected or it is too large. */
+int mw_peer_send_app(mw_peer_t *p, const uint8_t *data, size_t len);
 
 typedef struct {
     uint64_t rtp_in, rtp_out, rtcp_in, rtcp_out, bytes_in, bytes_out;

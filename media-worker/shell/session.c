@@ -13,11 +13,13 @@
 
 #define MW_MAX_CANDS 16
 
-/* {id, name, role, audio, video} of a participant, for roster messages. */
+/* {id, name, role, audio, video, screen} of a participant, for roster messages. */
 json_t *mw_part_json(const room_part_t *p)
 {
-    return json_pack("{s:s, s:s, s:s, s:b, s:b}", "id", p->id, "name", p->name, "role", p->role,
-                     "audio", p->audio, "video", p->video);
+    const mw_session_t *s = p->user;
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:b}", "id", p->id, "name", p->name, "role",
+                     p->role, "audio", p->audio, "video", p->video, "screen",
+                     s != NULL && s->screen);
 }
 
 /* {id, name, removed_before} of a waiting guest, for hosts. */
@@ -130,6 +132,7 @@ void mw_session_on_state(mw_peer_t *p, mw_peer_state_t st, void *user)
         s->connected = 1;
         VC_INFO("session %.8s: media connected", s->id);
         mw_media_subscriber_keyframes(s, vc_now_ms());
+        mw_chat_on_connected(s);
     } else if (st == MW_PEER_FAILED || st == MW_PEER_CLOSED) {
         s->connected = 0;
         VC_INFO("session %.8s: media %s", s->id, st == MW_PEER_FAILED ? "failed" : "closed");
@@ -173,6 +176,7 @@ static void mw_room_maybe_free(mw_worker_t *w, room_t *r)
     if (w->reg != NULL)
         mw_registry_release_room(w->reg, r->id);
     g_hash_table_remove(w->rooms, r->id);
+    mw_quality_room_free(r);
     room_free(r);
 }
 
@@ -213,6 +217,7 @@ static int mw_session_enter(mw_session_t *s, const char *pid, const char *name)
     mw_send_joined(s);
     mw_room_broadcast(r, p, json_pack("{s:i, s:s, s:o}", "v", VC_PROTO_VERSION, "type",
                                       "participant_joined", "participant", mw_part_json(p)));
+    mw_quality_join(s);
     mw_room_renegotiate(r);
     mw_load_update(w);
     return 0;
@@ -396,6 +401,7 @@ static char *mw_offer_sdp(mw_session_t *s, const sdp_offer_mline_t *ml, size_t n
         .n_candidates = mw_peer_local_candidates(s->peer, cands, MW_MAX_CANDS),
         .mlines = ml,
         .n_mlines = n,
+        .datachannel = 1,
     };
     char *buf = vc_malloc(VC_PROTO_MAX_SDP);
     size_t len;
@@ -475,6 +481,7 @@ static vc_err_t mw_answer_apply(mw_session_t *s, const char *sdp, char *err, siz
     }
     for (size_t i = 0; i < a->n_candidates; i++)
         mw_peer_add_remote_candidate(s->peer, a->candidates[i]);
+    mw_chat_on_answer(s, a);
     rc = VC_OK;
 out:
     free(a);
@@ -510,10 +517,11 @@ void mw_on_candidate(mw_session_t *s, const json_t *m)
         mw_session_error(s, VC_ERR_BAD_CANDIDATE, NULL, "candidate");
 }
 
-/* media_state{session, audio, video} -> participant_updated to the others.
- * Turning on a kind a host muted resumes its forwarding. */
+/* media_state{session, audio, video, screen?} -> participant_updated to the
+ * others. Turning on a kind a host muted resumes its forwarding. */
 void mw_on_media_state(mw_session_t *s, const json_t *m, uint64_t now_ms)
 {
+    s->screen = json_is_true(json_object_get(m, "screen"));
     unsigned released = room_media_state(s->part, json_is_true(json_object_get(m, "audio")),
                                          json_is_true(json_object_get(m, "video")));
     if (released & (1u << SDP_KIND_AUDIO))
@@ -564,13 +572,17 @@ static void mw_session_leave_call(mw_session_t *s)
     room_t *r = s->room;
     char pid[ROOM_MAX_ID + 1];
     snprintf(pid, sizeof(pid), "%s", s->part->id);
+    mw_quality_leave(s);
     room_leave(r, s->part);
     s->part = NULL;
     VC_INFO("session %.8s (%s) left room %s; rtp garbage %llu, unknown ssrc %llu, "
-            "rtcp garbage %llu, forward failures %llu",
+            "rtcp garbage %llu, forward failures %llu; nacks in %llu answered %llu "
+            "missed %llu; padding bytes %llu",
             s->id, pid, r->id, (unsigned long long)s->rtp_garbage,
             (unsigned long long)s->unknown_ssrc, (unsigned long long)s->rtcp_garbage,
-            (unsigned long long)s->fwd_fail);
+            (unsigned long long)s->fwd_fail, (unsigned long long)s->nack_in,
+            (unsigned long long)s->nack_answered, (unsigned long long)s->nack_missed,
+            (unsigned long long)s->pad_bytes);
     mw_room_broadcast(r, NULL, json_pack("{s:i, s:s, s:s}", "v", VC_PROTO_VERSION, "type",
                                          "participant_left", "participant", pid));
     mw_room_renegotiate(r);
@@ -668,9 +680,11 @@ void mw_sessions_reap(mw_worker_t *w)
     while (w->dead != NULL) {
         mw_session_t *s = w->dead;
         w->dead = s->next_dead;
+        mw_chat_session_fini(s); /* before the peer: it may send an ABORT */
         if (s->peer != NULL)
             mw_peer_free(s->peer);
         json_decref(s->last_offer);
+        mw_media_session_free(s);
         free(s);
     }
 }

@@ -98,11 +98,20 @@ int mw_srtp_global_init(void)
 }
 
 /* True if AES-GCM sessions can be created with this libsrtp2. */
+static int mw_srtp_gcm_off;
+
 int mw_srtp_gcm_supported(void)
 {
     if (mw_srtp_global_init() < 0)
         return 0;
-    return mw_srtp_gcm_ok;
+    return mw_srtp_gcm_ok && !mw_srtp_gcm_off;
+}
+
+/* Offer (and accept) AES-GCM or not: the load generator measures each
+ * profile on its own. */
+void mw_srtp_set_gcm_allowed(int on)
+{
+    mw_srtp_gcm_off = !on;
 }
 
 /* RFC 5764 4.1.2 / RFC 7714 12: master key and salt lengths per profile. */

@@ -41,6 +41,10 @@ typedef struct {
 int mw_srtp_global_init(void);
 /* True if this libsrtp2 build supports AES-GCM (it needs an OpenSSL backend). */
 int mw_srtp_gcm_supported(void);
+/* 0: mw_srtp_gcm_supported() says no from now on, so DTLS identities made
+ * afterwards offer only AES-CM-128/HMAC-SHA1-80 (benchmarks: one profile per
+ * run). Default 1. */
+void mw_srtp_set_gcm_allowed(int on);
 /* Key length + salt length of a profile. */
 size_t mw_srtp_key_salt_len(mw_srtp_profile_t profile);
 

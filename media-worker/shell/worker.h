@@ -10,8 +10,16 @@
 #include <nng/nng.h>
 #include <stdint.h>
 
+#include "media-worker/core/audiolevel.h"
+#include "media-worker/core/bwe.h"
+#include "media-worker/core/chat.h"
+#include "media-worker/core/nack.h"
+#include "media-worker/core/pktcache.h"
+#include "media-worker/core/rewrite.h"
 #include "media-worker/core/room.h"
 #include "media-worker/core/rtp.h"
+#include "media-worker/core/simulcast.h"
+#include "media-worker/core/twcc.h"
 #include "media-worker/shell/peer.h"
 #include "media-worker/shell/registry.h"
 #include "proto/proto.h"
@@ -30,6 +38,52 @@ typedef struct mw_edge {
     struct mw_edge *next;
 } mw_edge_t;
 
+/* One received video layer of a publisher: a simulcast rid, or the only
+ * layer of a publisher without rids (aiortc, Firefox-like). */
+typedef struct {
+    int used;
+    uint32_t ssrc, rtx;
+    pktcache_t cache; /* ~1 s, answers subscriber NACKs */
+    nack_gen_t nack;  /* upstream NACKs for gaps */
+    sc_kf_t kf;       /* coalesced, throttled PLIs */
+    rtp_rx_stats_t rx;
+    uint64_t bytes, rate_since_us, last_pkt_us;
+} mw_layer_t;
+
+/* The publisher half of a session's media (allocated on its first video or
+ * transport-wide packet). */
+typedef struct {
+    mw_layer_t lay[SC_MAX_LAYERS];
+    sc_layer_t info[SC_MAX_LAYERS]; /* what the selector sees */
+    size_t n_lay;                   /* highest used index + 1 */
+    int simulcast;                  /* layers identified by rid */
+    sc_dyn_t dyn;
+    uint8_t told_active;            /* last layers{} mask sent, 0xff: none yet */
+    twcc_rx_t twcc;                 /* feedback for the browser's own estimator */
+    int twcc_on;
+    uint64_t next_twcc_us;
+} mw_pub_t;
+
+/* One subscription m-line's outgoing stream: layer choice and rewriting. */
+typedef struct {
+    uint32_t out_ssrc; /* the binding this state belongs to */
+    sc_sub_t sc;
+    rw_t rw;
+    rw_hist_t hist;
+    uint16_t rtx_seq;
+    uint64_t pkts, rtx_sent;
+} mw_sub_t;
+
+/* Per room: active speaker. */
+typedef struct {
+    al_room_t al;
+    uint32_t next_id;
+} mw_room_media_t;
+
+/* Requested tile sizes that arrive before the m-line's stream exists. */
+#define MW_SIZE_DEFAULT_W 1920
+#define MW_SIZE_DEFAULT_H 1080
+
 /* One browser session: its participant in a room and its peer. */
 typedef struct mw_session {
     char id[VC_PROTO_MAX_ID + 1];
@@ -47,6 +101,22 @@ typedef struct mw_session {
     json_t *last_offer; /* the outstanding offer message, for resume */
     rtp_rx_stats_t rx[2];
     uint64_t rtp_garbage, rtcp_garbage, unknown_ssrc, fwd_fail;
+    /* media quality (media.c, quality.c) */
+    mw_pub_t *pub;                    /* what it publishes (video layers, TWCC) */
+    mw_sub_t *sub[ROOM_MAX_MLINES];   /* per subscription m-line */
+    bwe_t *bwe;                       /* estimate toward this subscriber */
+    uint16_t twseq;                   /* its transport-wide sequence */
+    uint32_t al_id;                   /* active-speaker handle, 0: none */
+    uint64_t nack_in, nack_answered, nack_missed, pad_bytes;
+    uint64_t sent_bytes, send_bps, rate_since_us; /* media sent to it */
+    uint64_t probe_until_us, probe_next_us, probe_backoff_us;
+    /* data channels and chat (chat.c) */
+    struct mw_sctp *sctp; /* the SCTP association, once DTLS is up */
+    uint16_t sctp_port;   /* the answer's a=sctp-port; 0: no data channels */
+    uint16_t chat_sid;    /* the "chat" channel's stream, if chat_open */
+    int chat_open;
+    int screen;           /* media_state.screen: presenting */
+    chat_rate_t chat_rate;
     struct mw_session *next_dead;
 } mw_session_t;
 
@@ -71,8 +141,11 @@ struct mw_worker {
     mw_edge_t *edges;
     mw_session_t *dead;   /* reaped at the end of the loop turn */
     uint32_t rtcp_ssrc;   /* sender SSRC of RTCP the worker originates */
+    GSource *media_src;   /* the 20 ms media timer (quality.c) */
     uint64_t next_rtcp_ms;
     uint64_t bad_msgs;
+    GSource *sctp_src; /* usrsctp timers, while associations exist (chat.c) */
+    int64_t sctp_last_us;
 };
 
 /* ctl.c */
@@ -118,6 +191,18 @@ json_t *mw_closed_msg(int code, const char *reason);
 void mw_session_on_state(mw_peer_t *p, mw_peer_state_t st, void *user);
 void mw_session_on_gathered(mw_peer_t *p, void *user);
 
+/* chat.c: data channels (SCTP over the peer's DTLS) and the room chat. */
+/* The answer's m=application: remembers the SCTP port (first answer). */
+void mw_chat_on_answer(mw_session_t *s, const sdp_answer_t *a);
+/* DTLS is up: starts the SCTP association if the answer accepted one. */
+void mw_chat_on_connected(mw_session_t *s);
+/* mw_peer_callbacks_t.on_app_data; user is the session. */
+void mw_chat_on_app_data(mw_peer_t *p, const uint8_t *data, size_t len, void *user);
+/* chat{session, text} over the WebSocket (clients without data channels). */
+void mw_on_chat(mw_session_t *s, const json_t *m, uint64_t now_ms);
+/* Frees the association (before the peer: it may still send an ABORT). */
+void mw_chat_session_fini(mw_session_t *s);
+
 /* mod.c */
 /* admit, deny, admit_all, set_lobby, mute, ask_unmute, remove, promote, end. */
 void mw_on_host_action(mw_session_t *s, const json_t *m, const char *type);
@@ -134,5 +219,23 @@ void mw_media_keyframe(mw_session_t *pub, sdp_kind_t kind, uint64_t now_ms);
 void mw_media_subscriber_keyframes(mw_session_t *s, uint64_t now_ms);
 /* Receiver reports + REMB to every publisher (every second). */
 void mw_media_rtcp_tick(mw_worker_t *w, uint64_t now_ms);
+/* Frees a session's media state (on reap). */
+void mw_media_session_free(mw_session_t *s);
+/* The subscription state of s's m-line i (created or reset to its binding). */
+mw_sub_t *mw_media_sub(mw_session_t *s, size_t i);
+/* Sends a PLI for pub's video layer (no throttle: the caller's sc_kf is). */
+void mw_media_pli_layer(mw_session_t *pub, int layer);
+
+/* quality.c: timers for layer selection, dynacast, TWCC feedback toward
+ * publishers, upstream NACKs, probing and the active speaker. */
+void mw_quality_start(mw_worker_t *w);
+void mw_quality_stop(mw_worker_t *w);
+/* video_size{participant, width, height} from s's UI. */
+void mw_on_video_size(mw_session_t *s, const json_t *m);
+/* s joined / left its room's call: active-speaker bookkeeping. */
+void mw_quality_join(mw_session_t *s);
+void mw_quality_leave(mw_session_t *s);
+/* Frees r's media state (before room_free). */
+void mw_quality_room_free(room_t *r);
 
 #endif

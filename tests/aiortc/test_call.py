@@ -242,6 +242,8 @@ class Client:
         self.offers = 0
         self.consumers = []
         self.queue = asyncio.Queue()
+        self.dc = None  # the "chat" data channel, opened once an offer has m=application
+        self.dc_msgs = []
 
         @self.pc.on("track")
         def on_track(track):
@@ -317,6 +319,14 @@ class Client:
             if isinstance(t, dict) and "mid" in t:
                 self.tracks[str(t["mid"])] = t
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+        if self.dc is None and "\nm=application " in offer["sdp"]:
+            # As the UI does: a reliable, ordered channel "chat" (docs/protocol.md "Chat").
+            self.dc = self.pc.createDataChannel("chat")
+
+            @self.dc.on("message")
+            def on_dc_message(raw):
+                if isinstance(raw, str):
+                    self.dc_msgs.append(json.loads(raw))
         # mid 0 / mid 1 are our publish slots.
         for t in self.pc.getTransceivers():
             if t.mid == "0" and t.sender.track is None:
@@ -350,6 +360,36 @@ class Client:
         except Exception:
             pass
         await self.pc.close()
+
+
+async def wait_for(cond, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not cond():
+        await asyncio.sleep(0.05)
+    return cond()
+
+
+async def check_chat(a, b, pa, pb):
+    """Chat over data channels: A's message reaches B on B's channel (never
+    back to A); B's WebSocket chat reaches A on A's channel."""
+    opened = await wait_for(lambda: all(c.dc is not None and c.dc.readyState == "open" for c in (a, b)), 10)
+    check(opened, "both chat data channels open",
+          f"A {a.dc and a.dc.readyState}, B {b.dc and b.dc.readyState}")
+    if not opened:
+        return
+    a.dc.send(json.dumps({"v": 1, "type": "chat", "text": "hello from A \u00e9"}))
+    got = await wait_for(lambda: any(m.get("type") == "chat" for m in b.dc_msgs), 5)
+    m = next((m for m in b.dc_msgs if m.get("type") == "chat"), {})
+    check(got and m.get("text") == "hello from A \u00e9" and m.get("from") == pa
+          and m.get("name") == "Alice aiortc" and isinstance(m.get("ts"), int),
+          "A's data channel chat reaches B", f"B got {b.dc_msgs}")
+    await b.send({"v": 1, "type": "chat", "text": "hi over the websocket"})
+    got = await wait_for(lambda: any(m.get("type") == "chat" for m in a.dc_msgs), 5)
+    m = next((m for m in a.dc_msgs if m.get("type") == "chat"), {})
+    check(got and m.get("text") == "hi over the websocket" and m.get("from") == pb
+          and not any(x.get("type") == "chat" and x.get("from") == pa for x in a.dc_msgs + a.msgs),
+          "B's WebSocket chat reaches A's data channel, nobody gets their own",
+          f"A got {a.dc_msgs}")
 
 
 async def run_call():
@@ -393,6 +433,7 @@ async def run_call():
             check(au and abs(sorted(au)[len(au) // 2] - hz) <= 60,
                   f"{w}'s audio is the other's tone ({hz} Hz)", f"peak Hz samples {au[:8]}")
         check(not a.errors and not b.errors, "no error messages", f"{a.errors} {b.errors}")
+        await check_chat(a, b, pa, pb)
         # Leave: the other hears participant_left.
         await b.send({"type": "leave"})
         deadline = time.monotonic() + 3

@@ -144,7 +144,9 @@ static void t_forwarding(void)
     VCT_CHECK_EQ_INT(n, 6);
     int saw = 0;
     for (size_t i = 2; i < n; i++)
-        if (ml[i].ssrc == 101 && ml[i].rtx_ssrc == 102)
+        if (b->ml[i].pub == a && b->ml[i].kind == SDP_KIND_VIDEO && ml[i].ssrc != 0 &&
+            ml[i].ssrc == b->ml[i].out_ssrc && ml[i].rtx_ssrc == b->ml[i].out_rtx &&
+            ml[i].ssrc != 101) /* the worker's rewritten stream, not a's own SSRC */
             saw = 1;
     VCT_CHECK(saw);
     VCT_CHECK_EQ_INT(room_subscribers(a, SDP_KIND_VIDEO, 96, out, 8), 1);

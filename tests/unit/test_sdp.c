@@ -318,8 +318,66 @@ static void t_offer(void)
     VCT_CHECK(strstr(buf, "a=ssrc:1111 cname:pb\r\n") != NULL);
     VCT_CHECK(strstr(buf, "a=ssrc-group:FID 2222 3333\r\n") != NULL);
     VCT_CHECK(strstr(buf, "a=ssrc:3333 msid:pb pb-v\r\n") != NULL);
-    VCT_CHECK(strstr(buf, "extmap") == NULL);
-    VCT_CHECK(strstr(buf, "transport-cc") == NULL);
+    /* header extensions: same ids on every m-line of the bundle */
+    VCT_CHECK_EQ_INT(t_count(buf, "a=extmap:3 http://www.ietf.org/id/"
+                                  "draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"),
+                     5);
+    VCT_CHECK_EQ_INT(t_count(buf, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"),
+                     2);
+    VCT_CHECK_EQ_INT(t_count(buf, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"), 5);
+    /* rid extensions only where the worker receives video */
+    VCT_CHECK_EQ_INT(t_count(buf, "sdes:rtp-stream-id\r\n"), 1);
+    VCT_CHECK_EQ_INT(t_count(buf, "sdes:repaired-rtp-stream-id\r\n"), 1);
+    VCT_CHECK(strstr(buf, "a=rtcp-fb:96 transport-cc\r\n") != NULL);
+    VCT_CHECK(strstr(buf, "a=rtcp-fb:111 transport-cc\r\n") != NULL);
+    VCT_CHECK(strstr(buf, "a=simulcast") == NULL); /* not asked for */
+}
+
+/* The publish video m-line asks for three layers (RFC 8853), lowest first,
+ * and a Chrome-like answer's extmap ids and rids are read back. */
+static void t_simulcast(void)
+{
+    static char buf[16384];
+    sdp_offer_mline_t ml[2] = {
+        {.kind = SDP_KIND_AUDIO, .dir = SDP_DIR_RECVONLY},
+        {.kind = SDP_KIND_VIDEO, .dir = SDP_DIR_RECVONLY, .simulcast = 1},
+    };
+    sdp_offer_t o = {.session_id = 1, .version = 1, .ice_ufrag = "abcd",
+                     .ice_pwd = "0123456789abcdef012345", .fingerprint = FP, .mlines = ml,
+                     .n_mlines = 2};
+    size_t len;
+    VCT_CHECK_EQ_INT(sdp_build_offer(&o, buf, sizeof(buf), &len), 0);
+    VCT_CHECK(strstr(buf, "a=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\n"
+                          "a=simulcast:recv q;h;f\r\n") != NULL);
+    static const char ans[] =
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+        "a=ice-ufrag:uf\r\na=ice-pwd:pwpwpwpwpwpwpwpwpwpwpw\r\n"
+        "a=fingerprint:sha-256 " FP "\r\na=setup:active\r\n"
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:0\r\na=sendonly\r\n"
+        "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"
+        "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+        "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=mid:1\r\na=sendonly\r\n"
+        "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+        "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+        "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+        "a=extmap:11/sendonly urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id\r\n"
+        "a=extmap:14 urn:example:unknown\r\n"
+        "a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n";
+    static sdp_answer_t a;
+    char err[200];
+    VCT_CHECK_EQ_INT(sdp_parse_answer(ans, strlen(ans), &a, err, sizeof(err)), 0);
+    VCT_CHECK_EQ_INT(a.mlines[0].ext_audio_level, 1);
+    VCT_CHECK_EQ_INT(a.mlines[0].ext_twcc, 3);
+    VCT_CHECK_EQ_INT(a.mlines[0].ext_rid, 0);
+    VCT_CHECK_EQ_INT(a.mlines[1].ext_twcc, 3);
+    VCT_CHECK_EQ_INT(a.mlines[1].ext_mid, 4);
+    VCT_CHECK_EQ_INT(a.mlines[1].ext_rid, 10);
+    VCT_CHECK_EQ_INT(a.mlines[1].ext_rrid, 11);
+    VCT_CHECK_EQ_INT(a.mlines[1].n_rids, 3);
+    VCT_CHECK_EQ_STR(a.mlines[1].rids[0], "q");
+    VCT_CHECK_EQ_STR(a.mlines[1].rids[2], "f");
+    static const char bad[] = "v=0\r\nm=video 9 X 96\r\na=extmap:x urn:a\r\n";
+    VCT_CHECK_EQ_INT(sdp_parse_answer(bad, strlen(bad), &a, err, sizeof(err)), -1);
 }
 
 static void t_offer_small(void)
@@ -492,6 +550,6 @@ static void t_limits(void)
 static const vct_case_t cases[] = {
     {"offer", t_offer},       {"offer_small", t_offer_small}, {"offer_roundtrip", t_offer_roundtrip},
     {"chrome", t_chrome},     {"firefox", t_firefox},         {"aiortc", t_aiortc},
-    {"malformed", t_malformed}, {"limits", t_limits},
+    {"malformed", t_malformed}, {"limits", t_limits},       {"simulcast", t_simulcast},
 };
 VCT_MAIN("sdp", cases)

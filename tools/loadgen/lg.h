@@ -21,6 +21,9 @@ typedef void (*lg_ws_on_msg)(lg_ws_t *ws, const char *msg, size_t len, void *use
  * Returns NULL on failure. */
 lg_ws_t *lg_ws_open(GMainContext *ctx, const char *host, int port, const char *path,
                     lg_ws_on_msg cb, void *user);
+/* The same with a Sec-WebSocket-Protocol (e.g. "janus-protocol"), or NULL. */
+lg_ws_t *lg_ws_open_proto(GMainContext *ctx, const char *host, int port, const char *path,
+                          const char *proto, lg_ws_on_msg cb, void *user);
 /* Queues and sends one text message. Returns 0 or -1 (closed). */
 int lg_ws_send(lg_ws_t *ws, const char *msg, size_t len);
 void lg_ws_free(lg_ws_t *ws);
@@ -35,7 +38,9 @@ char *lg_http_post(const char *host, int port, const char *path, const char *bod
 #define LG_MAX_CANDS 16
 
 typedef struct {
-    int video;      /* m=video, else audio */
+    int video;      /* m=video, else audio (or other, see app) */
+    int app;        /* neither audio nor video (m=application): rejected */
+    int pt;         /* first payload type on the m= line, -1 if none */
     int dir;        /* LG_DIR_* as offered */
     char mid[16];
     uint32_t ssrc;  /* first a=ssrc, 0 if none */
@@ -45,6 +50,7 @@ enum { LG_DIR_INACTIVE, LG_DIR_SENDONLY, LG_DIR_RECVONLY, LG_DIR_SENDRECV };
 
 typedef struct {
     char ufrag[257], pwd[257], fp[160];
+    char setup[16]; /* a=setup value: actpass, active, passive */
     char cands[LG_MAX_CANDS][512];
     size_t n_cands;
     lg_mline_t ml[LG_MAX_MLINES];
@@ -62,9 +68,13 @@ typedef struct {
     uint32_t video_rtx_ssrc;
     const char *label;               /* cname / msid stream */
     uint64_t version;
+    int recv_all; /* answer every audio/video m-line recvonly (Janus subscriber) */
 } lg_answer_params_t;
 
 /* Writes the answer for offer into a new string (g_free). */
 char *lg_sdp_answer(const lg_offer_t *offer, const lg_answer_params_t *a);
+/* Writes a publisher's offer (audio mid 0 + video mid 1, sendonly, a=ssrc,
+ * a=setup:actpass, our candidates): what a browser sends to Janus. */
+char *lg_sdp_offer(const lg_answer_params_t *a);
 
 #endif

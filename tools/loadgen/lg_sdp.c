@@ -34,12 +34,20 @@ int lg_sdp_parse_offer(const char *sdp, lg_offer_t *o)
                 goto fail;
             m = &o->ml[o->n_ml++];
             m->video = strncmp(s, "m=video", 7) == 0;
+            m->app = !m->video && strncmp(s, "m=audio", 7) != 0;
             m->dir = LG_DIR_SENDRECV;
+            m->pt = -1;
+            const char *sp = strchr(s, ' ');
+            sp = sp ? strchr(sp + 1, ' ') : NULL; /* port */
+            sp = sp ? strchr(sp + 1, ' ') : NULL; /* proto */
+            if (sp && sp[1] >= '0' && sp[1] <= '9')
+                m->pt = atoi(sp + 1);
             continue;
         }
         if (lg_take(s, "a=ice-ufrag:", o->ufrag, sizeof(o->ufrag)) ||
             lg_take(s, "a=ice-pwd:", o->pwd, sizeof(o->pwd)) ||
-            lg_take(s, "a=fingerprint:sha-256 ", o->fp, sizeof(o->fp)))
+            lg_take(s, "a=fingerprint:sha-256 ", o->fp, sizeof(o->fp)) ||
+            lg_take(s, "a=setup:", o->setup, sizeof(o->setup)))
             continue;
         if (strncmp(s, "a=candidate:", 12) == 0) {
             int dup = 0;
@@ -73,6 +81,10 @@ fail:
  * kind, subscriptions recvonly, everything else inactive. */
 static const char *lg_answer_dir(const lg_mline_t *m, size_t i, const lg_answer_params_t *a)
 {
+    if (m->app)
+        return "inactive";
+    if (a->recv_all)
+        return m->dir == LG_DIR_SENDONLY || m->dir == LG_DIR_SENDRECV ? "recvonly" : "inactive";
     if (i < 2) {
         uint32_t ssrc = m->video ? a->video_ssrc : a->audio_ssrc;
         return ssrc && m->dir == LG_DIR_RECVONLY ? "sendonly" : "inactive";
@@ -94,17 +106,21 @@ char *lg_sdp_answer(const lg_offer_t *o, const lg_answer_params_t *a)
     for (size_t i = 0; i < o->n_ml; i++) {
         const lg_mline_t *m = &o->ml[i];
         const char *dir = lg_answer_dir(m, i, a);
-        if (m->video)
-            g_string_append(s, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
-        else
-            g_string_append(s, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
+        int pt = m->pt >= 0 ? m->pt : m->video ? 96 : 111;
+        if (m->app) {
+            g_string_append_printf(s, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+                                      "c=IN IP4 0.0.0.0\r\na=mid:%s\r\n", m->mid);
+            continue;
+        }
+        g_string_append_printf(s, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\n", m->video ? "video" : "audio",
+                               pt);
         g_string_append_printf(s, "c=IN IP4 0.0.0.0\r\na=mid:%s\r\na=%s\r\na=rtcp-mux\r\n", m->mid,
                                dir);
         if (m->video)
-            g_string_append(s, "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
-                               "a=rtcp-fb:96 nack pli\r\n");
+            g_string_append_printf(s, "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\n"
+                                      "a=rtcp-fb:%d nack pli\r\n", pt, pt, pt);
         else
-            g_string_append(s, "a=rtpmap:111 opus/48000/2\r\n");
+            g_string_append_printf(s, "a=rtpmap:%d opus/48000/2\r\n", pt);
         if (i < 2 && strcmp(dir, "sendonly") == 0) {
             uint32_t ssrc = m->video ? a->video_ssrc : a->audio_ssrc;
             g_string_append_printf(s, "a=msid:%s %s\r\n", a->label, m->video ? "v0" : "a0");
@@ -115,6 +131,37 @@ char *lg_sdp_answer(const lg_offer_t *o, const lg_answer_params_t *a)
                 g_string_append_printf(s, "a=%s\r\n", a->cands[c]);
             g_string_append(s, "a=end-of-candidates\r\n");
         }
+    }
+    return g_string_free(s, FALSE);
+}
+
+char *lg_sdp_offer(const lg_answer_params_t *a)
+{
+    GString *s = g_string_sized_new(2048);
+    g_string_append_printf(s, "v=0\r\no=- %u %llu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                              "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS %s\r\n",
+                           g_str_hash(a->label), (unsigned long long)a->version, a->label);
+    for (int v = 0; v < 2; v++) {
+        uint32_t ssrc = v ? a->video_ssrc : a->audio_ssrc;
+        if (v)
+            g_string_append(s, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+        else
+            g_string_append(s, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
+        g_string_append_printf(s, "c=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+                                  "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\na=mid:%d\r\n"
+                                  "a=sendonly\r\na=rtcp-mux\r\n",
+                               a->ufrag, a->pwd, a->fp, v);
+        if (v)
+            g_string_append(s, "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"
+                               "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n");
+        else
+            g_string_append(s, "a=rtpmap:111 opus/48000/2\r\n");
+        g_string_append_printf(s, "a=msid:%s %s\r\na=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n",
+                               a->label, v ? "v0" : "a0", ssrc, a->label, ssrc, a->label,
+                               v ? "v0" : "a0");
+        for (size_t c = 0; c < a->n_cands; c++)
+            g_string_append_printf(s, "a=%s\r\n", a->cands[c]);
+        g_string_append(s, "a=end-of-candidates\r\n");
     }
     return g_string_free(s, FALSE);
 }

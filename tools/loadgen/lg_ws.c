@@ -191,6 +191,12 @@ static gboolean lg_ws_on_io(gint fd, GIOCondition cond, gpointer data)
 lg_ws_t *lg_ws_open(GMainContext *ctx, const char *host, int port, const char *path,
                     lg_ws_on_msg cb, void *user)
 {
+    return lg_ws_open_proto(ctx, host, port, path, NULL, cb, user);
+}
+
+lg_ws_t *lg_ws_open_proto(GMainContext *ctx, const char *host, int port, const char *path,
+                          const char *proto, lg_ws_on_msg cb, void *user)
+{
     static const struct wslay_event_callbacks cbs = {
         .recv_callback = lg_ws_recv_cb,
         .send_callback = lg_ws_send_cb,
@@ -207,8 +213,9 @@ lg_ws_t *lg_ws_open(GMainContext *ctx, const char *host, int port, const char *p
     gchar *k64 = g_base64_encode(key, sizeof(key));
     char *req = g_strdup_printf("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                                 "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-                                "Sec-WebSocket-Version: 13\r\n\r\n",
-                                path, host, port, k64);
+                                "Sec-WebSocket-Version: 13\r\n%s%s%s\r\n",
+                                path, host, port, k64, proto ? "Sec-WebSocket-Protocol: " : "",
+                                proto ? proto : "", proto ? "\r\n" : "");
     int ok = lg_write_all(fd, req, strlen(req)) == 0;
     g_free(req);
     g_free(k64);

@@ -14,6 +14,12 @@
  *            each step adds --step rooms
  *   joins    1 publisher, then --joins subscribers join one at a time: time
  *            from WebSocket open to first media, and server CPU per join
+ * --target janus runs the same scenarios against Janus VideoRoom (its
+ * WebSocket API, subprotocol "janus-protocol"): publishers offer and Janus
+ * answers, subscribers get Janus's offer and answer it; a meeting
+ * participant is one publisher and one multistream subscriber handle.
+ * --srtp cm (default) negotiates AES-CM-128/HMAC-SHA1-80 only; --srtp gcm
+ * also offers AEAD_AES_128_GCM (preferred by our worker).
  * Every step reports the generator's own CPU use, so a saturated generator
  * is visible instead of being mistaken for a saturated server. */
 #include <errno.h>
@@ -27,6 +33,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 #include <glib.h>
@@ -36,6 +43,7 @@
 #include "common/util.h"
 #include "media-worker/core/rtp.h"
 #include "media-worker/shell/peer.h"
+#include "media-worker/shell/srtp.h"
 #include "tools/loadgen/lg.h"
 
 #define LG_MAX_STREAMS 64
@@ -62,6 +70,7 @@ typedef struct {
     uint64_t win_recv;
     int64_t transit;
     double jitter; /* timestamp units */
+    uint64_t n_rx;
 } lg_stream_t;
 
 typedef struct lg_part {
@@ -82,12 +91,17 @@ typedef struct lg_part {
     uint64_t t_open_ns, t_first_ns;
     lg_stream_t st[LG_MAX_STREAMS];
     size_t n_st;
+    /* Janus: session, handle, our publisher feed id, the room publisher
+     * (by order) a meeting subscriber skips (-1: none), control handle. */
+    uint64_t jsession, jhandle, jfeed;
+    int jskip, jctl, jctl_state;
 } lg_part_t;
 
 typedef struct {
     char id[80];
     char token[1024];
     size_t n_parts;
+    uint64_t jroom; /* Janus room number */
 } lg_room_t;
 
 struct lg {
@@ -96,10 +110,12 @@ struct lg {
     mw_dtls_identity_t *id;
     mw_peer_callbacks_t cb;
     /* options */
-    const char *host, *scenario;
+    const char *host, *scenario, *ice_ip;
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
-    int video_kbps, worker_pid;
+    int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every;
+    lg_part_t *jctl; /* Janus: the handle that creates rooms */
+    uint64_t jtx;
     int server_pids[8];
     size_t n_server_pids;
     /* state */
@@ -305,18 +321,18 @@ static double lg_hist_pct(const lg_t *lg, double q)
     return 0;
 }
 
-/* RFC 3550 A.1 sequence extension (no probation) and 6.4.1 jitter. */
-static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
+/* RFC 3550 A.1 sequence extension (no probation) and 6.4.1 jitter, from
+ * the RTP header (in the clear in SRTP too). Returns the stream or NULL. */
+static lg_stream_t *lg_account(lg_part_t *p, const uint8_t *pkt, size_t len, rtp_header_t *hp)
 {
-    lg_part_t *p = user;
-    lg_t *lg = p->lg;
     rtp_header_t h;
     uint64_t now = lg_now_ns();
     if (rtp_parse(pkt, len, &h) != RTP_OK)
-        return;
+        return NULL;
+    *hp = h;
     lg_stream_t *s = lg_stream(p, h.ssrc, h.pt == 96);
     if (!s)
-        return;
+        return NULL;
     if (p->t_first_ns == 0)
         p->t_first_ns = now;
     if (!s->started) {
@@ -342,6 +358,34 @@ static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
         s->jitter += (d - s->jitter) / 16.0;
     }
     s->transit = transit;
+    s->n_rx++;
+    return s;
+}
+
+/* on_srtp_peek: counts every packet from its clear header; only every
+ * --decrypt-every'th packet of a stream (and its first) is decrypted, for
+ * the latency probe, so the generator stays cheaper than the server. */
+static int lg_on_srtp_peek(mw_peer_t *peer, const uint8_t *pkt, size_t len, void *user)
+{
+    lg_part_t *p = user;
+    rtp_header_t h;
+    lg_stream_t *s = lg_account(p, pkt, len, &h);
+    return s && (s->n_rx == 1 || s->n_rx % (uint64_t)p->lg->decrypt_every == 0);
+}
+
+/* on_rtp: a decrypted packet: accounting unless the peek did it, then the
+ * latency probe (magic + send time at the payload start). */
+static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
+{
+    lg_part_t *p = user;
+    lg_t *lg = p->lg;
+    rtp_header_t h;
+    if (lg->decrypt_every > 1) {
+        if (rtp_parse(pkt, len, &h) != RTP_OK)
+            return;
+    } else if (!lg_account(p, pkt, len, &h)) {
+        return;
+    }
     const uint8_t *pl = pkt + h.payload_off;
     if (h.payload_len >= 13 && rtp_rd32(pl + 1) == LG_MAGIC) {
         uint64_t sent = lg_rd64(pl + 5), rx = lg_rx_stamp(mw_peer_fd(peer));
@@ -357,7 +401,7 @@ static void lg_part_fail(lg_part_t *p, const char *why)
     if (p->failed)
         return;
     p->failed = 1;
-    if (!p->joined || !p->connected) {
+    if (!p->jctl && (!p->joined || !p->connected)) {
         if (p->lg->pending_joins > 0 && !p->connected)
             p->lg->pending_joins--;
     }
@@ -423,15 +467,37 @@ static void lg_on_state(mw_peer_t *peer, mw_peer_state_t st, void *user)
     }
 }
 
+static void lg_janus_gathered(lg_part_t *p);
+
 static void lg_on_gathered(mw_peer_t *peer, void *user)
 {
     lg_part_t *p = user;
     p->gathered = 1;
+    if (p->lg->janus) {
+        lg_janus_gathered(p);
+        return;
+    }
     if (p->offer) {
         lg_answer(p, p->offer);
         g_free(p->offer);
         p->offer = NULL;
     }
+}
+
+/* The participant's transport: libnice on 127.0.0.1, our DTLS identity. */
+static void lg_peer_create(lg_part_t *p, int controlled)
+{
+    mw_peer_config_t cfg = {
+        .ctx = p->lg->ctx,
+        .ice_addresses = (const char *const[]){p->lg->ice_ip},
+        .n_ice_addresses = 1,
+        .port_min = 50000,
+        .port_max = 65000,
+        .ice_controlled = controlled,
+    };
+    p->peer = mw_peer_new(&cfg, p->lg->id, &p->lg->cb, p);
+    if (!p->peer)
+        lg_part_fail(p, "peer setup failed");
 }
 
 static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
@@ -452,18 +518,14 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
     }
     if (strcmp(type, "joined") == 0) {
         p->joined = 1;
-        mw_peer_config_t cfg = {
-            .ctx = lg->ctx,
-            .ice_addresses = (const char *const[]){"127.0.0.1"},
-            .n_ice_addresses = 1,
-            .port_min = 50000,
-            .port_max = 65000,
-        };
-        p->peer = mw_peer_new(&cfg, lg->id, &lg->cb, p);
-        if (!p->peer)
-            lg_part_fail(p, "peer setup failed");
+        lg_peer_create(p, 0);
     } else if (strcmp(type, "offer") == 0 && p->peer) {
         lg_offer_t *o = g_malloc(sizeof(*o));
+        if (getenv("LG_DEBUG_SDP"))
+            VC_INFO("%s: offer of %zu bytes: %s", p->label,
+                    strlen(json_string_value(json_object_get(m, "sdp"))),
+                    getenv("LG_DEBUG_SDP")[0] == '2' ? json_string_value(json_object_get(m, "sdp"))
+                                                     : "");
         if (lg_sdp_parse_offer(json_string_value(json_object_get(m, "sdp")), o) != 0) {
             lg_part_fail(p, "unparsable offer");
             g_free(o);
@@ -482,10 +544,316 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
     json_decref(m);
 }
 
+/* ---- running the loop until a condition ---- */
+
+typedef int (*lg_cond_fn)(lg_t *lg, void *arg);
+static int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms);
+
+/* ---- Janus VideoRoom (janus.js's protocol over WebSocket) ---- */
+
+/* Sends one Janus request: transaction "<kind><n>", session and handle
+ * when known. Takes m. */
+static void lg_janus_send(lg_part_t *p, const char *janus, char kind, json_t *m)
+{
+    char tx[32];
+    snprintf(tx, sizeof(tx), "%c%llu", kind, (unsigned long long)++p->lg->jtx);
+    json_object_set_new(m, "janus", json_string(janus));
+    json_object_set_new(m, "transaction", json_string(tx));
+    if (p->jsession)
+        json_object_set_new(m, "session_id", json_integer((json_int_t)p->jsession));
+    if (p->jhandle)
+        json_object_set_new(m, "handle_id", json_integer((json_int_t)p->jhandle));
+    lg_send_json(p, m);
+}
+
+static void lg_janus_message(lg_part_t *p, char kind, json_t *body, json_t *jsep)
+{
+    json_t *m = json_pack("{s:o}", "body", body);
+    if (jsep)
+        json_object_set_new(m, "jsep", jsep);
+    lg_janus_send(p, "message", kind, m);
+}
+
+/* Our ICE/DTLS parameters and candidates, for an offer or an answer. */
+static lg_answer_params_t lg_janus_params(lg_part_t *p, const char **cands)
+{
+    size_t nc = mw_peer_local_candidates(p->peer, cands, 16);
+    return (lg_answer_params_t){
+        .ufrag = mw_peer_ice_ufrag(p->peer),
+        .pwd = mw_peer_ice_pwd(p->peer),
+        .fp = mw_dtls_identity_fingerprint(p->lg->id),
+        .cands = cands,
+        .n_cands = nc,
+        .audio_ssrc = p->assrc,
+        .video_ssrc = p->vssrc,
+        .label = p->label,
+        .version = ++p->version,
+        .recv_all = 1,
+    };
+}
+
+/* Remote ICE/DTLS parameters and candidates from Janus's SDP. */
+static void lg_janus_remote(lg_part_t *p, const lg_offer_t *o, mw_dtls_role_t role)
+{
+    if (p->remote_set)
+        return;
+    if (mw_peer_set_remote(p->peer, o->ufrag, o->pwd, "sha-256", o->fp, role) != 0) {
+        lg_part_fail(p, "bad remote ICE/DTLS parameters");
+        return;
+    }
+    for (size_t i = 0; i < o->n_cands; i++)
+        mw_peer_add_remote_candidate(p->peer, o->cands[i]);
+    p->remote_set = 1;
+}
+
+/* Candidates gathered: a publisher offers (configure), a subscriber answers
+ * the offer it holds (start). */
+static void lg_janus_gathered(lg_part_t *p)
+{
+    const char *cands[16];
+    lg_answer_params_t a = lg_janus_params(p, cands);
+    char *sdp;
+    if (p->publish) {
+        sdp = lg_sdp_offer(&a);
+        lg_janus_message(p, 'o', json_pack("{s:s,s:b,s:b}", "request", "configure", "audio", 1,
+                                           "video", 1),
+                         json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp));
+    } else {
+        if (!p->offer)
+            return;
+        sdp = lg_sdp_answer(p->offer, &a);
+        lg_janus_message(p, 's', json_pack("{s:s}", "request", "start"),
+                         json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp));
+        lg_janus_remote(p, p->offer, MW_DTLS_ROLE_CLIENT);
+        g_free(p->offer);
+        p->offer = NULL;
+    }
+    g_free(sdp);
+    lg_janus_send(p, "trickle", 't', json_pack("{s:{s:b}}", "candidate", "completed", 1));
+}
+
+/* The room's publishers, in join order. */
+static size_t lg_janus_pubs(lg_t *lg, int room, lg_part_t **out, size_t max)
+{
+    size_t n = 0;
+    for (guint i = 0; i < lg->parts->len && n < max; i++) {
+        lg_part_t *q = g_ptr_array_index(lg->parts, i);
+        if (q->room == room && q->publish && !q->jctl)
+            out[n++] = q;
+    }
+    return n;
+}
+
+/* Attached: publishers join as publishers, subscribers subscribe to every
+ * live feed of the room but the one they skip (their own in a meeting). */
+static void lg_janus_join(lg_part_t *p)
+{
+    lg_t *lg = p->lg;
+    uint64_t room = g_array_index(lg->rooms, lg_room_t, p->room).jroom;
+    if (p->publish) {
+        lg_janus_message(p, 'j', json_pack("{s:s,s:s,s:I,s:s}", "request", "join", "ptype",
+                                           "publisher", "room", (json_int_t)room, "display",
+                                           p->label), NULL);
+        return;
+    }
+    lg_part_t *pubs[LG_MAX_STREAMS];
+    size_t n = lg_janus_pubs(lg, p->room, pubs, LG_MAX_STREAMS);
+    json_t *streams = json_array();
+    for (size_t i = 0; i < n; i++)
+        if ((int)i != p->jskip && pubs[i]->jfeed && !pubs[i]->failed)
+            json_array_append_new(streams, json_pack("{s:I}", "feed", (json_int_t)pubs[i]->jfeed));
+    if (json_array_size(streams) == 0) {
+        json_decref(streams);
+        lg_part_fail(p, "no live Janus feed to subscribe to");
+        return;
+    }
+    lg_janus_message(p, 'j', json_pack("{s:s,s:s,s:I,s:o}", "request", "join", "ptype",
+                                       "subscriber", "room", (json_int_t)room, "streams", streams),
+                     NULL);
+}
+
+/* A plugin event: joined (publisher), attached + offer (subscriber), an
+ * answer (publisher), or an error. */
+static void lg_janus_event(lg_part_t *p, json_t *m)
+{
+    json_t *data = json_object_get(json_object_get(m, "plugindata"), "data");
+    json_t *jsep = json_object_get(m, "jsep");
+    const char *vr = json_string_value(json_object_get(data, "videoroom"));
+    const char *jtype = json_string_value(json_object_get(jsep, "type"));
+    const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
+    if (json_object_get(data, "error")) {
+        char why[512];
+        snprintf(why, sizeof(why), "janus: %s", json_string_value(json_object_get(data, "error")));
+        lg_part_fail(p, why);
+        return;
+    }
+    if (vr && strcmp(vr, "joined") == 0 && p->publish && !p->peer) {
+        p->joined = 1;
+        p->jfeed = (uint64_t)json_integer_value(json_object_get(data, "id"));
+        lg_peer_create(p, 0);
+        return;
+    }
+    if (!jtype || !sdp || !(jtype[0] == 'a' || jtype[0] == 'o'))
+        return;
+    lg_offer_t *o = g_malloc(sizeof(*o));
+    if (getenv("LG_DEBUG_SDP"))
+        VC_INFO("%s: janus %s:\n%s", p->label, jtype, sdp);
+    if (lg_sdp_parse_offer(sdp, o) != 0) {
+        lg_part_fail(p, "unparsable Janus SDP");
+        g_free(o);
+        return;
+    }
+    if (jtype[0] == 'a' && p->publish && p->peer) {
+        /* RFC 5763 5: the answerer's setup:active makes us the DTLS server. */
+        lg_janus_remote(p, o, strcmp(o->setup, "passive") == 0 ? MW_DTLS_ROLE_CLIENT
+                                                               : MW_DTLS_ROLE_SERVER);
+        g_free(o);
+    } else if (jtype[0] == 'o' && !p->publish && !p->peer) {
+        p->joined = 1;
+        p->n_expected = 0;
+        for (size_t i = 0; i < o->n_ml; i++)
+            p->n_expected += !o->ml[i].app && o->ml[i].dir == LG_DIR_SENDONLY;
+        p->offer = o;
+        lg_peer_create(p, 1);
+    } else {
+        g_free(o);
+    }
+}
+
+static void lg_on_janus_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
+{
+    lg_part_t *p = user;
+    if (!msg) {
+        if (!p->failed)
+            lg_part_fail(p, "websocket closed");
+        return;
+    }
+    p->lg->sig_last_ns = lg_now_ns();
+    json_t *m = json_loadb(msg, len, 0, NULL);
+    const char *j = json_string_value(json_object_get(m, "janus"));
+    const char *tx = json_string_value(json_object_get(m, "transaction"));
+    json_t *data = json_object_get(m, "data");
+    if (!j) {
+    } else if (strcmp(j, "success") == 0 && tx && tx[0] == 'c') {
+        p->jsession = (uint64_t)json_integer_value(json_object_get(data, "id"));
+        lg_janus_send(p, "attach", 'a', json_pack("{s:s}", "plugin", "janus.plugin.videoroom"));
+    } else if (strcmp(j, "success") == 0 && tx && tx[0] == 'a') {
+        p->jhandle = (uint64_t)json_integer_value(json_object_get(data, "id"));
+        if (p->jctl)
+            p->jctl_state = 1;
+        else
+            lg_janus_join(p);
+    } else if (strcmp(j, "success") == 0 && tx && tx[0] == 'r') {
+        json_t *pd = json_object_get(json_object_get(m, "plugindata"), "data");
+        const char *vr = json_string_value(json_object_get(pd, "videoroom"));
+        p->jctl_state = vr && strcmp(vr, "created") == 0 ? 2 : -1;
+        if (p->jctl_state < 0)
+            VC_ERROR("janus: room create: %s", msg);
+    } else if (strcmp(j, "event") == 0) {
+        lg_janus_event(p, m);
+    } else if (strcmp(j, "trickle") == 0 && p->peer) {
+        const char *c = json_string_value(
+            json_object_get(json_object_get(m, "candidate"), "candidate"));
+        if (c)
+            mw_peer_add_remote_candidate(p->peer, c);
+    } else if (strcmp(j, "error") == 0) {
+        char why[512];
+        snprintf(why, sizeof(why), "janus error: %s", msg);
+        if (p->jctl)
+            p->jctl_state = -1;
+        lg_part_fail(p, why);
+    }
+    json_decref(m);
+}
+
+static gboolean lg_janus_keepalive(gpointer data)
+{
+    lg_t *lg = data;
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->jsession && !p->failed)
+            lg_janus_send(p, "keepalive", 'k', json_object());
+    }
+    if (lg->jctl && lg->jctl->jsession && !lg->jctl->failed)
+        lg_janus_send(lg->jctl, "keepalive", 'k', json_object());
+    return G_SOURCE_CONTINUE;
+}
+
+/* Opens a participant's (or the control handle's) Janus session. */
+static int lg_janus_open(lg_part_t *p)
+{
+    p->ws = lg_ws_open_proto(p->lg->ctx, p->lg->host, p->lg->port, "/", "janus-protocol",
+                             lg_on_janus_ws, p);
+    if (!p->ws)
+        return -1;
+    lg_janus_send(p, "create", 'c', json_object());
+    return 0;
+}
+
+static int lg_janus_ctl_at(lg_t *lg, void *arg)
+{
+    return lg->jctl->jctl_state != (int)(intptr_t)arg || lg->jctl->failed;
+}
+
+/* Creates a Janus room (not permanent) for 64 publishers, no bitrate cap
+ * that the load could hit. Returns its number or 0. */
+static uint64_t lg_janus_room_new(lg_t *lg)
+{
+    static uint64_t next;
+    if (!lg->jctl) {
+        lg->jctl = vc_calloc(1, sizeof(*lg->jctl));
+        lg->jctl->lg = lg;
+        lg->jctl->jctl = 1;
+        lg->jctl->room = -1;
+        g_strlcpy(lg->jctl->label, "ctl", sizeof(lg->jctl->label));
+        if (lg_janus_open(lg->jctl) < 0 ||
+            lg_run_until(lg, lg_janus_ctl_at, (void *)(intptr_t)0, 10000) <= 0 ||
+            lg->jctl->jctl_state != 1) {
+            VC_ERROR("janus: no control handle on port %d", lg->port);
+            return 0;
+        }
+    }
+    if (next == 0)
+        next = 100000ull * (uint64_t)(getpid() % 10000) + 1;
+    uint64_t room = next++;
+    lg_janus_message(lg->jctl, 'r',
+                     json_pack("{s:s,s:I,s:i,s:i,s:s,s:s,s:b,s:b,s:i}", "request", "create",
+                               "room", (json_int_t)room, "publishers", 64, "bitrate", 10000000,
+                               "audiocodec", "opus", "videocodec", "vp8", "permanent", 0,
+                               "notify_joining", 0, "fir_freq", 0),
+                     NULL);
+    if (lg_run_until(lg, lg_janus_ctl_at, (void *)(intptr_t)1, 10000) <= 0 ||
+        lg->jctl->jctl_state != 2) {
+        VC_ERROR("janus: room %llu not created", (unsigned long long)room);
+        return 0;
+    }
+    lg->jctl->jctl_state = 1;
+    return room;
+}
+
+/* A subscriber may join once every publisher of its room is connected. */
+static int lg_janus_pubs_live(lg_t *lg, void *arg)
+{
+    lg_part_t *pubs[LG_MAX_STREAMS];
+    size_t n = lg_janus_pubs(lg, (int)(intptr_t)arg, pubs, LG_MAX_STREAMS);
+    for (size_t i = 0; i < n; i++)
+        if (!pubs[i]->failed && !pubs[i]->connected)
+            return 0;
+    return 1;
+}
+
 /* ---- participants and rooms ---- */
 
 static int lg_room_new(lg_t *lg)
 {
+    if (lg->janus) {
+        lg_room_t r = {0};
+        r.jroom = lg_janus_room_new(lg);
+        if (r.jroom == 0)
+            return -1;
+        g_array_append_val(lg->rooms, r);
+        return (int)lg->rooms->len - 1;
+    }
     int status = 0;
     char *body = lg_http_post(lg->host, lg->port, "/api/rooms", "{\"lobby\":false}", &status);
     json_t *j = body ? json_loads(body, 0, NULL) : NULL;
@@ -517,6 +885,7 @@ static lg_part_t *lg_part_add(lg_t *lg, int room, int publish)
     p->room = room;
     p->publish = publish;
     snprintf(p->label, sizeof(p->label), "lg%d", p->idx);
+    p->jskip = -1;
     vc_random_bytes(&p->assrc, sizeof(p->assrc));
     vc_random_bytes(&p->vssrc, sizeof(p->vssrc));
     p->assrc |= 1;
@@ -525,6 +894,11 @@ static lg_part_t *lg_part_add(lg_t *lg, int room, int publish)
     r->n_parts++;
     lg->pending_joins++;
     p->t_open_ns = lg_now_ns();
+    if (lg->janus) {
+        if (lg_janus_open(p) < 0)
+            lg_part_fail(p, "websocket open failed");
+        return p;
+    }
     p->ws = lg_ws_open(lg->ctx, lg->host, lg->port, "/ws", lg_on_ws, p);
     if (!p->ws) {
         lg_part_fail(p, "websocket open failed");
@@ -540,7 +914,10 @@ static lg_part_t *lg_part_add(lg_t *lg, int room, int publish)
 
 static void lg_part_free(lg_part_t *p)
 {
-    if (p->ws && !p->failed) {
+    if (p->lg->janus && p->ws && p->jsession) {
+        p->jhandle = 0; /* "destroy" is a session request */
+        lg_janus_send(p, "destroy", 'd', json_object());
+    } else if (p->ws && !p->failed) {
         json_t *j = json_pack("{s:i,s:s}", "v", 1, "type", "leave");
         char *s = json_dumps(j, JSON_COMPACT);
         lg_ws_send(p->ws, s, strlen(s));
@@ -554,8 +931,6 @@ static void lg_part_free(lg_part_t *p)
 }
 
 /* ---- running the loop until a condition ---- */
-
-typedef int (*lg_cond_fn)(lg_t *lg, void *arg);
 
 static gboolean lg_quit_cb(gpointer data)
 {
@@ -682,17 +1057,20 @@ static double lg_measure(lg_t *lg, const char *scenario)
 }
 
 /* Adds one participant, keeping at most LG_JOIN_PARALLEL joins in flight. */
-static void lg_add_throttled(lg_t *lg, int room, int publish)
+static lg_part_t *lg_add_throttled(lg_t *lg, int room, int publish)
 {
     lg_run_until(lg, lg_joins_below, (void *)(uintptr_t)LG_JOIN_PARALLEL, LG_READY_TIMEOUT_MS);
-    lg_part_add(lg, room, publish);
+    /* Janus lists a feed for subscription only once it publishes. */
+    if (lg->janus && !publish)
+        lg_run_until(lg, lg_janus_pubs_live, (void *)(intptr_t)room, LG_READY_TIMEOUT_MS);
+    return lg_part_add(lg, room, publish);
 }
 
 static int lg_settle(lg_t *lg)
 {
-    int r = lg_run_until(lg, lg_all_ready, NULL, LG_READY_TIMEOUT_MS);
+    int r = lg_run_until(lg, lg_all_ready, NULL, (uint64_t)lg->ready_ms);
     if (r == 0)
-        VC_WARN("not every participant became ready in %d ms", LG_READY_TIMEOUT_MS);
+        VC_WARN("not every participant became ready in %d ms", lg->ready_ms);
     if (r >= 0)
         lg_run_until(lg, NULL, NULL, (uint64_t)(lg->warmup_s * 1000));
     return r;
@@ -743,6 +1121,10 @@ static void lg_run_meeting(lg_t *lg)
                 return;
             for (int i = 0; i < lg->room_size; i++)
                 lg_add_throttled(lg, room, 1);
+            /* Janus: each participant's receiving side is a second
+             * PeerConnection (one multistream subscriber handle). */
+            for (int i = 0; lg->janus && i < lg->room_size; i++)
+                lg_add_throttled(lg, room, 0)->jskip = i;
         }
         if (lg_settle(lg) < 0)
             return;
@@ -789,6 +1171,8 @@ static void lg_run_joins(lg_t *lg)
     lg_part_add(lg, room, 1);
     if (lg_settle(lg) < 0)
         return;
+    if (lg->janus)
+        lg_run_until(lg, lg_janus_pubs_live, (void *)(intptr_t)room, LG_READY_TIMEOUT_MS);
     double *ttfm = g_new0(double, lg->joins), *work = g_new0(double, lg->joins),
            *wwork = g_new0(double, lg->joins);
     size_t n = 0, failed = 0;
@@ -850,7 +1234,9 @@ static void lg_usage(void)
             "usage: vc-loadgen [--host H] [--port P] --scenario fanout|meeting|joins\n"
             "  [--subs-per-room N] [--room-size N] [--start N] [--step N] [--max-subs N]\n"
             "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
-            "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n");
+            "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
+            "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
+            "  [--decrypt-every N]\n");
 }
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
@@ -861,7 +1247,9 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         {"step", 1, 0, 't'},        {"max-subs", 1, 0, 'm'},   {"max-steps", 1, 0, 'M'},
         {"joins", 1, 0, 'j'},       {"window", 1, 0, 'w'},     {"warmup", 1, 0, 'W'},
         {"loss-stop", 1, 0, 'l'},   {"video-kbps", 1, 0, 'v'}, {"worker-pid", 1, 0, 'P'},
-        {"server-pid", 1, 0, 'X'},  {0, 0, 0, 0},
+        {"server-pid", 1, 0, 'X'},  {"target", 1, 0, 'T'},     {"srtp", 1, 0, 'C'},
+        {"ice-ip", 1, 0, 'I'},      {"ready-timeout", 1, 0, 'R'}, {"decrypt-every", 1, 0, 'D'},
+        {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -881,6 +1269,11 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         case 'l': lg->loss_stop = atof(optarg); break;
         case 'v': lg->video_kbps = atoi(optarg); break;
         case 'P': lg->worker_pid = atoi(optarg); break;
+        case 'T': lg->janus = strcmp(optarg, "janus") == 0; break;
+        case 'I': lg->ice_ip = optarg; break;
+        case 'D': lg->decrypt_every = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+        case 'R': lg->ready_ms = (int)(atof(optarg) * 1000); break;
+        case 'C': lg->gcm = strcmp(optarg, "gcm") == 0; break;
         case 'X':
             if (lg->n_server_pids < VC_ARRAY_LEN(lg->server_pids))
                 lg->server_pids[lg->n_server_pids++] = atoi(optarg);
@@ -893,8 +1286,8 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
 int main(int argc, char **argv)
 {
     lg_t lg = {
-        .host = "127.0.0.1", .port = 8080, .scenario = "fanout", .subs_per_room = 40,
-        .room_size = 8, .step = 20, .max_subs = 2000, .joins = 50, .window_s = 5,
+        .host = "127.0.0.1", .ice_ip = "127.0.0.1", .port = 8080, .scenario = "fanout", .subs_per_room = 40,
+        .room_size = 8, .ready_ms = LG_READY_TIMEOUT_MS, .decrypt_every = 16, .step = 20, .max_subs = 2000, .joins = 50, .window_s = 5,
         .warmup_s = 2, .loss_stop = 0.01, .video_kbps = 1500,
     };
     vc_log_init("loadgen", VC_LOG_INFO);
@@ -906,15 +1299,23 @@ int main(int argc, char **argv)
     signal(SIGTERM, lg_on_signal);
     lg.ctx = g_main_context_new();
     lg.loop = g_main_loop_new(lg.ctx, FALSE);
+    /* Before the identity: its SSL_CTX fixes the offered SRTP profiles. */
+    mw_srtp_set_gcm_allowed(lg.gcm);
     lg.id = mw_dtls_identity_new();
     lg.cb = (mw_peer_callbacks_t){.on_state = lg_on_state, .on_gathered = lg_on_gathered,
                                   .on_rtp = lg_on_rtp};
+    if (lg.decrypt_every > 1)
+        lg.cb.on_srtp_peek = lg_on_srtp_peek;
     lg.parts = g_ptr_array_new();
     lg.rooms = g_array_new(FALSE, TRUE, sizeof(lg_room_t));
     GSource *tick = g_timeout_source_new(2);
     g_source_set_priority(tick, G_PRIORITY_HIGH);
     g_source_set_callback(tick, lg_on_media_tick, &lg, NULL);
     g_source_attach(tick, lg.ctx);
+    GSource *keep = g_timeout_source_new_seconds(20);
+    g_source_set_callback(keep, lg_janus_keepalive, &lg, NULL);
+    if (lg.janus)
+        g_source_attach(keep, lg.ctx);
 
     if (strcmp(lg.scenario, "fanout") == 0)
         lg_run_fanout(&lg);
@@ -929,9 +1330,13 @@ int main(int argc, char **argv)
 
     g_source_destroy(tick);
     g_source_unref(tick);
+    g_source_destroy(keep);
+    g_source_unref(keep);
     for (guint i = 0; i < lg.parts->len; i++)
         lg_part_free(g_ptr_array_index(lg.parts, i));
     g_ptr_array_free(lg.parts, TRUE);
+    if (lg.jctl)
+        lg_part_free(lg.jctl);
     g_array_free(lg.rooms, TRUE);
     mw_dtls_identity_free(lg.id);
     g_main_loop_unref(lg.loop);

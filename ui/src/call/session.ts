@@ -48,6 +48,10 @@ export interface SessionOptions {
 const PING_MS = 15000;
 const SILENCE_MS = 45000;
 const LEVEL_MS = 400;
+const SIZE_MS = 1000;
+/* Simulcast encodings the server asks for (a=simulcast:recv q;h;f), lowest
+ * first: each a quarter of the pixels of the next. */
+const SCALE_DOWN = [4, 2, 1];
 
 const HOST_TYPES = new Set(['admit', 'deny', 'admit_all', 'set_lobby', 'mute', 'ask_unmute', 'remove', 'promote', 'end']);
 
@@ -70,10 +74,18 @@ export class Session {
   private outbox: ClientMsg[] = []; /* candidates gathered while signaling was down */
   private answeredSdp: string | null = null;
   private screen: MediaStream | null = null;
+  /* The "chat" data channel (we open it once the server's offer has an
+   * m=application); chat goes over the WebSocket until it is open. */
+  private dc: RTCDataChannel | null = null;
   private levelTimer: number | undefined;
   private speakerState: SpeakerState = noSpeaker;
   /* Set once the server sends active_speaker itself: stop measuring. */
   private serverSpeaker = false;
+  private sizeTimer: number | undefined;
+  /* participant -> "WxH" last reported with video_size. */
+  private sizes = new Map<string, string>();
+  /* Dynacast: which of our encodings the server wants sent (null: all). */
+  private layerActive: boolean[] | null = null;
   private readonly o: SessionOptions;
 
   constructor(o: SessionOptions) {
@@ -83,6 +95,7 @@ export class Session {
   start(): void {
     this.pingTimer = window.setInterval(() => this.tick(), PING_MS);
     this.levelTimer = window.setInterval(() => void this.measureLevels(), LEVEL_MS);
+    this.sizeTimer = window.setInterval(() => this.reportSizes(), SIZE_MS);
     this.connect();
   }
 
@@ -107,7 +120,9 @@ export class Session {
   sendChat(text: string): boolean {
     const st = this.o.store.get();
     if (this.phase !== 'joined' || !st.chatAvailable) return false;
-    this.send({ v: 1, type: 'chat', text });
+    const msg: ClientMsg = { v: 1, type: 'chat', text };
+    if (this.dc?.readyState === 'open') this.dc.send(JSON.stringify(msg));
+    else this.send(msg);
     this.o.store.set({
       chat: chatAppend(st.chat, { from: st.roster.self ?? '', name: st.name, text, ts: Date.now(), self: true }),
     });
@@ -159,7 +174,8 @@ export class Session {
   private sendMediaState(): void {
     const st = this.o.store.get();
     /* Presenting counts as video on: the others' tile shows the screen. */
-    if (this.phase === 'joined') this.send({ v: 1, type: 'media_state', audio: st.mic, video: st.cam || st.presenting });
+    if (this.phase === 'joined')
+      this.send({ v: 1, type: 'media_state', audio: st.mic, video: st.cam || st.presenting, screen: st.presenting });
   }
 
   setMic(on: boolean): void {
@@ -341,6 +357,10 @@ export class Session {
         this.serverSpeaker = true;
         store.set({ speaker: m.participant });
         break;
+      case 'layers':
+        this.layerActive = m.active;
+        void this.tuneEncodings();
+        break;
       case 'offer': {
         const pc = this.pc ?? this.newPc();
         this.offerChain = this.offerChain
@@ -461,14 +481,33 @@ export class Session {
     return pc;
   }
 
+  /* Opens the reliable, ordered "chat" channel; the server relays chat{} on
+   * it and answers errors on it (docs/protocol.md "Chat"). */
+  private openChat(pc: RTCPeerConnection): void {
+    const dc = pc.createDataChannel('chat', { ordered: true });
+    this.dc = dc;
+    dc.onmessage = (e) => {
+      if (this.dc !== dc || typeof e.data !== 'string') return;
+      const m = parseServerMessage(e.data);
+      if (m && (m.type === 'chat' || m.type === 'error')) this.handle(m);
+    };
+    dc.onclose = () => {
+      if (this.dc === dc) this.dc = null;
+    };
+  }
+
   private closePc(): void {
     const pc = this.pc;
     this.pc = null;
+    if (this.dc) this.dc.onmessage = this.dc.onclose = null;
+    this.dc = null;
     if (pc) {
       pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = null;
       pc.close();
     }
     this.remote.clear();
+    this.sizes.clear();
+    this.layerActive = null;
     this.bumpMedia();
   }
 
@@ -480,6 +519,7 @@ export class Session {
       return;
     }
     await pc.setRemoteDescription({ type: 'offer', sdp: m.sdp });
+    if (!this.dc && /(^|\n)m=application /.test(m.sdp)) this.openChat(pc);
     this.trackMap = m.tracks;
     const s = this.o.stream;
     for (const tr of pc.getTransceivers()) {
@@ -496,6 +536,62 @@ export class Session {
     this.answeredSdp = m.sdp;
     this.send({ v: 1, type: 'answer', sdp: pc.localDescription.sdp });
     this.syncRemote();
+    await this.tuneEncodings();
+  }
+
+  /* Our video sender's simulcast encodings (the server's offer asked for
+   * them): explicit scale-down per layer, lowest first, and the server's
+   * dynacast choice of which to send. No-op with a single encoding. */
+  private async tuneEncodings(): Promise<void> {
+    const sender = this.videoSender();
+    if (!sender) return;
+    const p = sender.getParameters();
+    const enc = p.encodings ?? [];
+    if (enc.length < 2) return;
+    let changed = false;
+    enc.forEach((e, i) => {
+      const scale = SCALE_DOWN[SCALE_DOWN.length - enc.length + i] ?? 1;
+      if (e.scaleResolutionDownBy !== scale) {
+        e.scaleResolutionDownBy = scale;
+        changed = true;
+      }
+      const want = this.layerActive?.[i] ?? true;
+      if (e.active !== want) {
+        e.active = want;
+        changed = true;
+      }
+    });
+    if (!changed) return;
+    try {
+      await sender.setParameters(p);
+    } catch (err) {
+      console.warn('setParameters failed', err);
+    }
+  }
+
+  /* Tells the server the size (device pixels) each participant's video is
+   * shown at, when it changes, so it forwards the simulcast layer that
+   * fits. A tile not on screen reports 0x0. */
+  private reportSizes(): void {
+    if (this.phase !== 'joined' || !this.pc) return;
+    const dpr = window.devicePixelRatio || 1;
+    const videos = Array.from(document.querySelectorAll('video'));
+    for (const [id, stream] of this.remote) {
+      let w = 0;
+      let h = 0;
+      for (const v of videos) {
+        if (v.srcObject !== stream) continue;
+        const box = (v.closest('[data-testid="tile"]') as HTMLElement | null) ?? v;
+        w = Math.max(w, Math.round(box.clientWidth * dpr));
+        h = Math.max(h, Math.round(box.clientHeight * dpr));
+      }
+      if (document.visibilityState === 'hidden') w = h = 0;
+      const key = `${w}x${h}`;
+      if (this.sizes.get(id) === key) continue;
+      this.sizes.set(id, key);
+      this.send({ v: 1, type: 'video_size', participant: id, width: w, height: h });
+    }
+    for (const id of this.sizes.keys()) if (!this.remote.has(id)) this.sizes.delete(id);
   }
 
   /* Rebuilds each participant's MediaStream from the transceivers. A new
@@ -574,6 +670,7 @@ export class Session {
     window.clearTimeout(this.retryTimer);
     window.clearInterval(this.pingTimer);
     window.clearInterval(this.levelTimer);
+    window.clearInterval(this.sizeTimer);
     this.screen?.getTracks().forEach((t) => t.stop());
     this.screen = null;
     this.dropWs();

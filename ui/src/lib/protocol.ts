@@ -61,6 +61,8 @@ export type ServerMsg =
   | { type: 'unmute_request'; kind: MediaKind; by: string }
   | { type: 'chat'; from: string; name: string; text: string; ts: number }
   | { type: 'active_speaker'; participant: string | null }
+  /* Dynacast: which of our simulcast encodings (lowest first) to send. */
+  | { type: 'layers'; active: boolean[] }
   | { type: 'participant_joined'; participant: ParticipantInfo }
   | { type: 'participant_updated'; participant: Partial<ParticipantInfo> & { id: string } }
   | { type: 'participant_left'; participant: string }
@@ -75,12 +77,14 @@ export type ClientMsg =
   | { v: 1; type: 'candidate'; candidate: string | null; sdpMid?: string | null; sdpMLineIndex?: number | null }
   | { v: 1; type: 'leave' }
   | { v: 1; type: 'ping'; id?: unknown }
-  | { v: 1; type: 'media_state'; audio: boolean; video: boolean }
+  | { v: 1; type: 'media_state'; audio: boolean; video: boolean; screen?: boolean }
   | { v: 1; type: 'admit' | 'deny' | 'remove' | 'promote'; participant: string }
   | { v: 1; type: 'admit_all' | 'end' }
   | { v: 1; type: 'set_lobby'; enabled: boolean }
   | { v: 1; type: 'mute' | 'ask_unmute'; participant: string; kind: MediaKind }
-  | { v: 1; type: 'chat'; text: string };
+  | { v: 1; type: 'chat'; text: string }
+  /* The size (device pixels) we show a participant's video at; 0x0: hidden. */
+  | { v: 1; type: 'video_size'; participant: string; width: number; height: number };
 
 /* Host actions (issue 3): the messages only hosts and cohosts may send. */
 export type HostMsg = Extract<ClientMsg, { type: 'admit' | 'deny' | 'remove' | 'promote' | 'admit_all' | 'end' | 'set_lobby' | 'mute' | 'ask_unmute' }>;
@@ -195,6 +199,8 @@ export function parseServerMessage(text: string): ServerMsg | null {
         : null;
     case 'active_speaker':
       return { type: 'active_speaker', participant: isStr(m.participant) && m.participant !== '' ? m.participant : null };
+    case 'layers':
+      return Array.isArray(m.active) ? { type: 'layers', active: m.active.map((x) => x === true) } : null;
     case 'participant_joined': {
       const p = parseParticipant(m.participant);
       return p ? { type: 'participant_joined', participant: p } : null;
