@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "proto/proto.h"
+#include "common/utf8.h"
 
 typedef enum {
     EDGE_MODE_HTTP,
@@ -256,39 +257,6 @@ static ssize_t edge_ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
     return (ssize_t)len;
 }
 
-/* RFC 3629 UTF-8 (no overlongs, no surrogates); controls are allowed here. */
-static int edge_utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned min;
-        if ((c & 0xe0) == 0xc0)
-            n = 1, min = 0x80, c &= 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            n = 2, min = 0x800, c &= 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            n = 3, min = 0x10000, c &= 0x07;
-        else
-            return 0;
-        if (i + n >= len)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            c = (c << 6) | (s[i + k] & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
-}
 
 /* Queues a close after a protocol violation and tells the owner. */
 static void edge_ws_fail(edge_conn_t *c, uint16_t code, const char *reason)
@@ -323,7 +291,7 @@ static void edge_ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event
         edge_ws_fail(c, 1009, "message too large");
         return;
     }
-    if (!edge_utf8_valid(a->msg, a->msg_length)) {
+    if (!vc_utf8_valid(a->msg, a->msg_length)) {
         edge_ws_fail(c, 1007, "invalid UTF-8");
         return;
     }

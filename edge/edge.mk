@@ -20,9 +20,9 @@ $(BIN)/test-edge-jwt: $(BUILD)/tests/unit/test_edge_jwt.o $(EDGE_CORE_OBJ) $(PRO
 	$(CC) $(LDFLAGS) $^ -o $@ $(EDGE_LIBS)
 
 FUZZERS += http ws jwt
-FUZZ_DEPS_http := edge/conn.c edge/route.c proto/proto.c common/util.c
+FUZZ_DEPS_http := edge/conn.c edge/route.c proto/proto.c common/utf8.c common/util.c
 FUZZ_LIBS_http := -lhttp_parser -lwslay -lcrypto -ljansson
-FUZZ_DEPS_ws := edge/conn.c proto/proto.c common/util.c
+FUZZ_DEPS_ws := edge/conn.c proto/proto.c common/utf8.c common/util.c
 FUZZ_LIBS_ws := -lhttp_parser -lwslay -lcrypto -ljansson
-FUZZ_DEPS_jwt := edge/jwt.c common/util.c proto/proto.c
+FUZZ_DEPS_jwt := edge/jwt.c common/util.c proto/proto.c common/utf8.c
 FUZZ_LIBS_jwt := -ljwt -ljansson

@@ -1,4 +1,5 @@
 #include "proto/proto.h"
+#include "common/utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -198,39 +199,14 @@ const char *vc_err_message(vc_err_t code)
     return "Unknown error.";
 }
 
-/* RFC 3629 UTF-8 without overlongs or surrogates, no C0 controls or DEL. */
+/* Valid UTF-8 without C0 controls or DEL. */
 static int vc_utf8_ok(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
-        unsigned c = s[i];
+        int32_t c = vc_utf8_next(s, len, &i);
         if (c < 0x20 || c == 0x7f)
             return 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned min;
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, min = 0x80, c &= 0x1f;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, min = 0x800, c &= 0x0f;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, min = 0x10000, c &= 0x07;
-        } else {
-            return 0;
-        }
-        if (i + n >= len)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            c = (c << 6) | (s[i + k] & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return 0;
-        i += n + 1;
     }
     return 1;
 }

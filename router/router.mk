@@ -27,5 +27,5 @@ UNIT_TESTS += $(BIN)/test-router
 FUZZERS += redis_url router_req
 FUZZ_DEPS_redis_url := common/redis_url.c
 FUZZ_LIBS_redis_url :=
-FUZZ_DEPS_router_req := router/rtr_req.c proto/proto.c common/util.c common/log.c
+FUZZ_DEPS_router_req := router/rtr_req.c proto/proto.c common/utf8.c common/util.c common/log.c
 FUZZ_LIBS_router_req := -ljansson

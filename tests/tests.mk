@@ -12,7 +12,7 @@ $(BIN)/test-config: $(BUILD)/tests/unit/test_config.o $(COMMON_OBJ) $(PROTO_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ -ljansson -lnng
 
 FUZZERS += client_msg config
-FUZZ_DEPS_client_msg := proto/proto.c
+FUZZ_DEPS_client_msg := proto/proto.c common/utf8.c
 FUZZ_LIBS_client_msg := -ljansson
 FUZZ_DEPS_config := common/config.c common/util.c
 FUZZ_LIBS_config :=

@@ -1,5 +1,6 @@
 /* chat: text rules and the rate limit. See chat.h. */
 #include "media-worker/core/chat.h"
+#include "common/utf8.h"
 
 int chat_rate_take(chat_rate_t *r, uint64_t now_ms)
 {
@@ -21,42 +22,19 @@ int chat_rate_take(chat_rate_t *r, uint64_t now_ms)
     return 1;
 }
 
-/* RFC 3629 UTF-8 (no overlongs, no surrogates); C0 controls other than
- * tab, LF and CR, and DEL, are refused. */
+/* Valid UTF-8 without C0 controls (other than tab, LF, CR) or DEL;
+ * *visible is set if anything but whitespace is there. */
 static int chat_utf8_ok(const unsigned char *s, size_t len, int *visible)
 {
     size_t i = 0;
-
     *visible = 0;
     while (i < len) {
-        unsigned c = s[i], min, n;
-        if (c < 0x80) {
-            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-                return 0;
-            if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-                *visible = 1;
-            i++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0)
-            n = 1, min = 0x80, c &= 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            n = 2, min = 0x800, c &= 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            n = 3, min = 0x10000, c &= 0x07;
-        else
+        int32_t c = vc_utf8_next(s, len, &i);
+        int space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+        if (c < 0 || (c < 0x20 && !space) || c == 0x7f)
             return 0;
-        if (len - i <= n)
-            return 0;
-        for (unsigned k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-            c = (c << 6) | (s[i + k] & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return 0;
-        *visible = 1;
-        i += n + 1;
+        if (!space)
+            *visible = 1;
     }
     return 1;
 }
