@@ -50,6 +50,11 @@ static void t_errors(void)
         {"{\"type\":\"remove\",\"participant\":5}", VC_ERR_BAD_MESSAGE},
         {"{\"type\":\"promote\",\"participant\":\"p1\"}", VC_OK},
         {"{\"type\":\"end\"}", VC_OK},
+        /* media quality: the tile size a subscriber shows a participant at */
+        {"{\"type\":\"video_size\",\"participant\":\"p1\",\"width\":640,\"height\":360}", VC_OK},
+        {"{\"type\":\"video_size\",\"participant\":\"p1\",\"width\":\"640\",\"height\":360}",
+         VC_ERR_BAD_MESSAGE},
+        {"{\"type\":\"video_size\",\"width\":640,\"height\":360}", VC_ERR_BAD_MESSAGE},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *type;
