@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 export PATH="/usr/sbin:/sbin:$PATH"
-ALL="build check unit ui sim fuzz peer san cluster aiortc browser"
+ALL="build check unit ui sim fuzz peer san cluster aiortc browser ansible"
 STAGES=${STAGES:-$ALL}
 LOGDIR=tests/artifacts
 mkdir -p "$LOGDIR"
@@ -44,6 +44,7 @@ stage san     bash -c 'make -j2 SAN=1 all unit && BUILD=build-san tests/cluster/
 stage cluster tests/cluster/run.sh
 stage aiortc  tests/aiortc/run.sh
 stage browser tests/browser/run.sh
+stage ansible tests/ansible/run.sh
 
 echo
 if [ ${#broken[@]} -gt 0 ]; then
