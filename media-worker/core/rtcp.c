@@ -283,3 +283,32 @@ size_t rtcp_copy_sr_only(uint8_t *buf, size_t cap, const uint8_t *src, const rtc
     rtcp_wr_hdr(buf, 0, RTCP_SR, len);
     return len;
 }
+
+void rtcp_rtt_sent(rtcp_rtt_t *r, uint64_t ntp, uint64_t now_us)
+{
+    r->sr[r->next % RTCP_RTT_SRS].lsr = (uint32_t)(ntp >> 16);
+    r->sr[r->next % RTCP_RTT_SRS].at_us = now_us;
+    r->next++;
+}
+
+int rtcp_rtt_block(rtcp_rtt_t *r, uint32_t lsr, uint32_t dlsr, uint64_t now_us,
+                   uint64_t *rtt_us)
+{
+    if (lsr == 0) /* RFC 3550 6.4.1: no SR received yet */
+        return 0;
+    for (size_t k = 0; k < RTCP_RTT_SRS; k++) {
+        if (r->sr[k].at_us == 0 || r->sr[k].lsr != lsr)
+            continue;
+        if (now_us < r->sr[k].at_us)
+            return 0;
+        uint64_t held = (uint64_t)dlsr * 1000000 / 65536;
+        uint64_t since = now_us - r->sr[k].at_us;
+        if (since < held || since - held > RTCP_RTT_MAX_US)
+            return 0;
+        uint64_t rtt = since - held;
+        r->srtt_us = r->srtt_us != 0 ? (7 * r->srtt_us + rtt) / 8 : rtt;
+        *rtt_us = r->srtt_us;
+        return 1;
+    }
+    return 0;
+}

@@ -94,4 +94,27 @@ size_t rtcp_copy_as(uint8_t *buf, size_t cap, const uint8_t *src, const rtcp_pac
 /* Copies an SR sub-packet without its report blocks (for forwarding). */
 size_t rtcp_copy_sr_only(uint8_t *buf, size_t cap, const uint8_t *src, const rtcp_packet_t *p);
 
+/* Round trip toward one peer from its report blocks (RFC 3550 6.4.1), for a
+ * sender that forwards other sources' SRs: the last RTCP_RTT_SRS SRs sent
+ * to the peer, by the middle 32 bits of their NTP time (what the peer
+ * echoes as LSR), with the local time they left. */
+#define RTCP_RTT_SRS 16
+#define RTCP_RTT_MAX_US 5000000 /* a longer "round trip" is a stale match */
+typedef struct {
+    struct {
+        uint32_t lsr;
+        uint64_t at_us;
+    } sr[RTCP_RTT_SRS];
+    unsigned next;
+    uint64_t srtt_us; /* smoothed (7/8 old + 1/8 new); 0 until a block matched */
+} rtcp_rtt_t;
+
+/* An SR with NTP time ntp sent to the peer at now_us. */
+void rtcp_rtt_sent(rtcp_rtt_t *r, uint64_t ntp, uint64_t now_us);
+/* A report block's LSR and DLSR (1/65536 s) received at now_us. Returns 1
+ * and the smoothed round trip in *rtt_us if LSR names an SR sent and the
+ * sample is sane (not negative, under RTCP_RTT_MAX_US), else 0. */
+int rtcp_rtt_block(rtcp_rtt_t *r, uint32_t lsr, uint32_t dlsr, uint64_t now_us,
+                   uint64_t *rtt_us);
+
 #endif

@@ -520,7 +520,7 @@ static void mw_media_nack_one(mw_session_t *s, size_t i, uint16_t seq, uint64_t 
     mw_session_t *ps = m->pub->user;
     rw_hist_entry_t *e = rw_hist_get(&sub->hist, seq);
     if (ps->pub == NULL || e == NULL || e->layer < 0 || e->layer >= SC_MAX_LAYERS) {
-        s->nack_missed++;
+        s->nack_unsent++; /* e.g. lost upstream: forwarded when its RTX comes */
         return;
     }
     if (e->last_rtx_us != 0 && now_us - e->last_rtx_us < MW_RTX_REPEAT_US)
@@ -631,18 +631,35 @@ static void mw_media_feedback(mw_session_t *s, const uint8_t *buf, const rtcp_pa
     }
 }
 
-/* Report blocks about the worker's streams to s: loss for its estimator. */
+/* RFC 3550 6.4.1: round trip from one report block of s whose LSR names an
+ * SR the worker forwarded to s. It paces the upstream NACK retries of what
+ * s publishes and feeds s's estimator. */
+static void mw_media_rtt(mw_session_t *s, const rtcp_report_block_t *rb, uint64_t now_us)
+{
+    uint64_t rtt;
+    if (!rtcp_rtt_block(&s->rtt, rb->lsr, rb->dlsr, now_us, &rtt))
+        return;
+    if (s->bwe != NULL)
+        bwe_set_rtt(s->bwe, rtt);
+    for (int i = 0; s->pub != NULL && i < SC_MAX_LAYERS; i++)
+        if (s->pub->lay[i].used)
+            nack_gen_set_rtt(&s->pub->lay[i].nack, rtt);
+}
+
+/* Report blocks about the worker's streams to s: round trip, and loss for
+ * its estimator. */
 static void mw_media_rr(mw_session_t *s, const uint8_t *buf, const rtcp_packet_t *p,
                         uint64_t now_us)
 {
-    if (s->bwe == NULL)
-        return;
     for (size_t i = 0; i < p->count; i++) {
         rtcp_report_block_t rb;
         rtcp_report_block(buf, p, i, &rb);
         int is_rtx;
         int ml = room_sub_mline_of(s->part, rb.ssrc, &is_rtx);
-        if (ml >= 0 && !is_rtx && s->part->ml[ml].kind == SDP_KIND_VIDEO)
+        if (ml < 0 || is_rtx)
+            continue;
+        mw_media_rtt(s, &rb, now_us);
+        if (s->bwe != NULL && s->part->ml[ml].kind == SDP_KIND_VIDEO)
             bwe_on_loss(s->bwe, rb.fraction_lost, 50, now_us);
     }
 }
@@ -682,6 +699,7 @@ static void mw_media_sr(mw_session_t *s, const uint8_t *buf, const rtcp_packet_t
                 continue;
             rtp_wr32(out + 4, m->out_ssrc);
             rtp_wr32(out + 16, sr.rtp_ts + sub->rw.ts_off);
+            rtcp_rtt_sent(&qs->rtt, sr.ntp, now_us);
             mw_peer_send_rtcp(qs->peer, out, n);
         }
     }

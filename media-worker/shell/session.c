@@ -577,12 +577,13 @@ static void mw_session_leave_call(mw_session_t *s)
     s->part = NULL;
     VC_INFO("session %.8s (%s) left room %s; rtp garbage %llu, unknown ssrc %llu, "
             "rtcp garbage %llu, forward failures %llu; nacks in %llu answered %llu "
-            "missed %llu; padding bytes %llu",
+            "missed %llu not sent %llu; padding bytes %llu; rtt %llu us",
             s->id, pid, r->id, (unsigned long long)s->rtp_garbage,
             (unsigned long long)s->unknown_ssrc, (unsigned long long)s->rtcp_garbage,
             (unsigned long long)s->fwd_fail, (unsigned long long)s->nack_in,
             (unsigned long long)s->nack_answered, (unsigned long long)s->nack_missed,
-            (unsigned long long)s->pad_bytes);
+            (unsigned long long)s->nack_unsent, (unsigned long long)s->pad_bytes,
+            (unsigned long long)s->rtt.srtt_us);
     mw_room_broadcast(r, NULL, json_pack("{s:i, s:s, s:s}", "v", VC_PROTO_VERSION, "type",
                                          "participant_left", "participant", pid));
     mw_room_renegotiate(r);

@@ -16,6 +16,7 @@
 #include "media-worker/core/nack.h"
 #include "media-worker/core/pktcache.h"
 #include "media-worker/core/rewrite.h"
+#include "media-worker/core/rtcp.h"
 #include "media-worker/core/room.h"
 #include "media-worker/core/rtp.h"
 #include "media-worker/core/simulcast.h"
@@ -107,9 +108,10 @@ typedef struct mw_session {
     bwe_t *bwe;                       /* estimate toward this subscriber */
     uint16_t twseq;                   /* its transport-wide sequence */
     uint32_t al_id;                   /* active-speaker handle, 0: none */
-    uint64_t nack_in, nack_answered, nack_missed, pad_bytes;
+    uint64_t nack_in, nack_answered, nack_missed, nack_unsent, pad_bytes;
     uint64_t sent_bytes, send_bps, rate_since_us; /* media sent to it */
     uint64_t probe_until_us, probe_next_us, probe_backoff_us;
+    rtcp_rtt_t rtt; /* round trip: forwarded SRs against its RRs */
     /* data channels and chat (chat.c) */
     struct mw_sctp *sctp; /* the SCTP association, once DTLS is up */
     uint16_t sctp_port;   /* the answer's a=sctp-port; 0: no data channels */

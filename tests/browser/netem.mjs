@@ -1,7 +1,7 @@
 // Network shaping for browser tests (not a test file): a second network
 // namespace joined to the test's namespace by a veth pair, so one Chromium
-// can sit behind a link that tc limits (tbf) or spoils (netem) while every
-// other process keeps plain loopback. Only inside the namespace tests/browser/run.sh
+// can sit behind a link that tc limits (tbf) or spoils (netem, nftables)
+// while every other process keeps plain loopback. Only inside the namespace tests/browser/run.sh
 // creates; addresses from a private test range that exists nowhere else.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -46,4 +46,39 @@ export function netTeardown() {
 export function shape(...spec) {
   try { tc('qdisc', 'del', 'dev', HOST_IF, 'root'); } catch { /* none */ }
   if (spec.length > 0) tc('qdisc', 'add', 'dev', HOST_IF, 'root', ...spec);
+}
+
+// Random loss without netem (not in every kernel): nftables rules that drop
+// pct% of UDP packets on input (DNS aside). On input, not output: an output
+// drop makes sendto() fail with EPERM, which is not how loss looks to an
+// application. A counting rule before the drop sees every packet it
+// applies to, so lossCounters() proves the loss was applied. pct 0 removes
+// the table. Throws if nft is missing or refuses.
+//   loss(5)              5% of what the client namespace receives
+//   loss(5, 'up', port)  5% of what arrives on loopback at UDP port (in the
+//                        test's own namespace: e.g. a publisher -> worker)
+const TABLES = { down: ['vcloss', true], up: ['vcloss_up', false] };
+const nft = (inClient, ...a) =>
+  execFileSync(inClient ? 'ip' : 'nft', inClient ? ['netns', 'exec', NS, 'nft', ...a] : a, { stdio: 'pipe' }).toString();
+export function loss(pct, which = 'down', port = 0) {
+  const [table, inClient] = TABLES[which];
+  try { nft(inClient, 'delete', 'table', 'inet', table); } catch { /* none */ }
+  if (!pct) return;
+  const match = inClient ? ['udp', 'sport', '!=', '53'] : ['iifname', 'lo', 'udp', 'dport', String(port)];
+  nft(inClient, 'add', 'table', 'inet', table);
+  nft(inClient, 'add', 'chain', 'inet', table, 'in', '{ type filter hook input priority 0; }');
+  nft(inClient, 'add', 'rule', 'inet', table, 'in', ...match, 'counter', 'comment', '"seen"');
+  nft(inClient, 'add', 'rule', 'inet', table, 'in', ...match,
+    'numgen', 'random', 'mod', '100', '<', String(pct), 'counter', 'drop', 'comment', '"dropped"');
+}
+
+// {seen, dropped}: UDP packets the rules of loss(_, which) saw and dropped.
+export function lossCounters(which = 'down') {
+  const [table, inClient] = TABLES[which];
+  const out = { seen: 0, dropped: 0 };
+  for (const l of nft(inClient, 'list', 'table', 'inet', table).split('\n')) {
+    const m = l.match(/packets (\d+) bytes \d+.*comment "(seen|dropped)"/);
+    if (m) out[m[2]] = Number(m[1]);
+  }
+  return out;
 }

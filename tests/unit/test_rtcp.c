@@ -179,8 +179,49 @@ static void t_malformed(void)
     VCT_CHECK_EQ_INT(rtcp_parse(many, sizeof(many), &c), RTCP_ERR_TOO_MANY);
 }
 
+/* RFC 3550 6.4.1 round trip: SR sent at t, echoed with DLSR, back at t+x. */
+static void t_rtt(void)
+{
+    static const struct {
+        const char *name;
+        uint32_t lsr, dlsr; /* as the block carries them */
+        uint64_t now_us;
+        int want;
+        uint64_t want_us;
+    } c[] = {
+        /* SR with NTP 0x00012345.00000000 sent at 1 s: LSR (middle 32 bits) 0x23450000 */
+        {"no sr yet (lsr 0)", 0, 0, 1010000, 0, 0},
+        {"unknown lsr", 0x00054321, 0, 1010000, 0, 0},
+        {"held 0, back after 10 ms", 0x23450000, 0, 1010000, 1, 10000},
+        {"held 0.5 s, back after 0.52 s: 20 ms, smoothed", 0x23450000, 32768, 1520000, 1,
+         (7 * 10000 + 20000) / 8},
+        {"held longer than elapsed", 0x23450000, 65536, 1500000, 0, 0},
+        {"stale (over 5 s)", 0x23450000, 0, 7000000, 0, 0},
+        {"before it was sent", 0x23450000, 0, 500000, 0, 0},
+    };
+    rtcp_rtt_t r;
+    memset(&r, 0, sizeof(r));
+    rtcp_rtt_sent(&r, 0x0001234500000000ull, 1000000);
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        uint64_t rtt = 0;
+        int got = rtcp_rtt_block(&r, c[i].lsr, c[i].dlsr, c[i].now_us, &rtt);
+        if (got != c[i].want || (got && rtt != c[i].want_us))
+            fprintf(stderr, "  case '%s': got %d, %llu us\n", c[i].name, got,
+                    (unsigned long long)rtt);
+        VCT_CHECK_EQ_INT(got, c[i].want);
+        if (got)
+            VCT_CHECK_EQ_INT(rtt, c[i].want_us);
+    }
+    /* only the last RTCP_RTT_SRS SRs are remembered */
+    for (unsigned k = 0; k < RTCP_RTT_SRS; k++)
+        rtcp_rtt_sent(&r, (uint64_t)(0x00100000u + k) << 16, 2000000 + k);
+    uint64_t rtt;
+    VCT_CHECK_EQ_INT(rtcp_rtt_block(&r, 0x23450000, 0, 2100000, &rtt), 0);
+    VCT_CHECK_EQ_INT(rtcp_rtt_block(&r, 0x00100000, 0, 2100000, &rtt), 1);
+}
+
 static const vct_case_t cases[] = {
     {"sr_sdes", t_sr_sdes},   {"feedback", t_feedback}, {"remb", t_remb},
-    {"builders", t_builders}, {"malformed", t_malformed},
+    {"builders", t_builders}, {"malformed", t_malformed}, {"rtt", t_rtt},
 };
 VCT_MAIN("rtcp", cases)
