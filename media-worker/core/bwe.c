@@ -67,21 +67,9 @@ void bwe_set_rtt(bwe_t *b, uint64_t rtt_us)
     b->rtt_us = rtt_us;
 }
 
-static int64_t bwe_unwrap(int64_t ref, uint16_t seq)
-{
-    if (ref < 0)
-        return 0x10000 + seq;
-    int64_t v = (ref & ~(int64_t)0xffff) | seq;
-    if (v < ref - 0x8000)
-        v += 0x10000;
-    else if (v > ref + 0x8000)
-        v -= 0x10000;
-    return v;
-}
-
 void bwe_on_sent(bwe_t *b, uint16_t twseq, size_t size, uint64_t now_us)
 {
-    int64_t ext = bwe_unwrap(b->sent_max, twseq);
+    int64_t ext = twcc_seq_unwrap(b->sent_max, twseq);
     if (ext > b->sent_max)
         b->sent_max = ext;
     bwe_sent_t *s = &b->sent[ext & BWE_MASK];
@@ -323,7 +311,7 @@ void bwe_on_feedback(bwe_t *b, const twcc_pkt_t *pkts, size_t n, uint64_t now_us
     /* Feedback lists packets in sequence order; arrival order is close enough
      * for the grouping, which skips reordered packets. */
     for (size_t i = 0; i < n; i++) {
-        int64_t ext = bwe_unwrap(b->sent_max, pkts[i].seq);
+        int64_t ext = twcc_seq_unwrap(b->sent_max, pkts[i].seq);
         bwe_sent_t *s = &b->sent[ext & BWE_MASK];
         if (s->tag != ext)
             continue; /* unknown or too old */

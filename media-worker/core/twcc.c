@@ -36,9 +36,10 @@ void twcc_rx_init(twcc_rx_t *rx, uint32_t sender_ssrc, uint32_t media_ssrc)
         rx->tag[i] = -1;
 }
 
-/* Extends a 16-bit seq to the value nearest to ref. */
-static int64_t twcc_unwrap(int64_t ref, uint16_t seq)
+int64_t twcc_seq_unwrap(int64_t ref, uint16_t seq)
 {
+    if (ref < 0)
+        return 0x10000 + seq; /* keeps early unwraps non-negative */
     int64_t v = (ref & ~(int64_t)0xffff) | seq;
     if (v < ref - 0x8000)
         v += 0x10000;
@@ -56,7 +57,7 @@ void twcc_rx_packet(twcc_rx_t *rx, uint16_t seq, uint64_t now_us)
         rx->next_seq = ext;
         rx->max_seq = ext;
     } else {
-        ext = twcc_unwrap(rx->max_seq, seq);
+        ext = twcc_seq_unwrap(rx->max_seq, seq);
     }
     if (ext < rx->next_seq)
         return; /* already reported (or too old) */

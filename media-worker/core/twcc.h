@@ -14,6 +14,10 @@
 #define TWCC_DELTA_US 250   /* receive delta unit (draft 3.1.5) */
 #define TWCC_REF_US 64000   /* reference time unit (draft 3.1) */
 
+/* Extends a 16-bit sequence number to the 64-bit value nearest to ref (an
+ * earlier extended value; ref < 0: none yet, the result is 0x10000 + seq). */
+int64_t twcc_seq_unwrap(int64_t ref, uint16_t seq);
+
 /* ---- receiver: records arrivals, builds feedback ---- */
 typedef struct {
     uint32_t sender_ssrc, media_ssrc;
