@@ -5,6 +5,7 @@
 # logs in tests/artifacts/browser/. Prints "browser: N passed, M failed".
 #   BUILD=build-san      take binaries from build-san/bin (default build/bin)
 #   CHROMIUM=/path       the browser (default /usr/bin/chromium)
+#   FILES='tests/browser/h264.test.mjs ...'  only these files (default all)
 set -u
 cd "$(dirname "$0")/../.."
 export PATH="/usr/sbin:/sbin:$PATH"
@@ -14,6 +15,7 @@ export BUILD=${BUILD:-build}
 # process started inside it.
 NS="unshare --net --pid --fork --kill-child --mount-proc"
 ART=tests/artifacts/browser
+export FILES=${FILES:-tests/browser/*.test.mjs}
 mkdir -p "$ART"
 
 if [[ ! -d tests/node_modules/playwright-core ]]; then
@@ -26,7 +28,7 @@ if [[ ! -f ui/dist/index.html ]]; then
 fi
 
 tap=$ART/node-tap.txt
-$NS sh -c 'ip link set lo up && node --test --test-reporter=tap --test-concurrency=1 --test-timeout=180000 tests/browser/*.test.mjs' 2>&1 | tee "$tap"
+$NS sh -c 'ip link set lo up && node --test --test-reporter=tap --test-concurrency=1 --test-timeout=180000 $FILES' 2>&1 | tee "$tap"
 rc=${PIPESTATUS[0]}
 # One "ok - name" / "not ok - name" line per top-level test, for tests/run.sh.
 grep -aE '^(not )?ok [0-9]+ - ' "$tap" | sed -E 's/^(not )?ok [0-9]+ - /\1ok - /'

@@ -38,6 +38,53 @@ static void t_h264(void)
     VCT_CHECK(h264_is_keyframe(fu_start, 3) && !h264_is_keyframe(fu_mid, 3));
 }
 
+/* Chrome's (OpenH264, packetization-mode=1) key frame as it goes on the
+ * wire: a STAP-A (NRI 3) with SPS and PPS, then the IDR in FU-As. Only the
+ * STAP-A and the first FU-A (S bit) start a key frame; the simulcast gate
+ * switches a subscriber on the STAP-A and forwards the rest of the layer. */
+static void t_h264_chrome(void)
+{
+    uint8_t stap[] = {0x78, 0, 4, 0x67, 0x42, 0xc0, 0x1f, 0, 4, 0x68, 0xce, 0x3c, 0x80};
+    uint8_t fu_idr_s[] = {0x7c, 0x85, 0x88, 0x84}, fu_idr_m[] = {0x7c, 0x05, 0x11};
+    uint8_t fu_idr_e[] = {0x7c, 0x45, 0x22}, fu_p_s[] = {0x5c, 0x81, 0x9a};
+    /* A STAP-A without SPS or IDR; one whose NAL size runs past the end. */
+    uint8_t stap_pps_p[] = {0x78, 0, 2, 0x68, 0xce, 0, 2, 0x41, 0x9a};
+    uint8_t stap_short[] = {0x78, 0, 9, 0x67, 0x42};
+    uint8_t sei_only[] = {0x06, 0x05};
+    VCT_CHECK(h264_is_keyframe(stap, sizeof(stap)));
+    VCT_CHECK(h264_is_keyframe(fu_idr_s, sizeof(fu_idr_s)));
+    VCT_CHECK(!h264_is_keyframe(fu_idr_m, sizeof(fu_idr_m)));
+    VCT_CHECK(!h264_is_keyframe(fu_idr_e, sizeof(fu_idr_e)));
+    VCT_CHECK(!h264_is_keyframe(fu_p_s, sizeof(fu_p_s)));
+    VCT_CHECK(!h264_is_keyframe(stap_pps_p, sizeof(stap_pps_p)));
+    VCT_CHECK(!h264_is_keyframe(stap_short, sizeof(stap_short)));
+    VCT_CHECK(!h264_is_keyframe(sei_only, sizeof(sei_only)));
+    VCT_CHECK(!h264_is_keyframe(stap, 0) && !h264_is_keyframe(fu_idr_s, 1));
+
+    /* Layer 0 to layer 2 (a tile grown from 320x180 to 1280x720). */
+    sc_layer_t l[3] = {{320, 180, 150000, 1}, {640, 360, 500000, 1}, {1280, 720, 1500000, 1}};
+    sc_sub_t s;
+    sc_sub_init(&s);
+    sc_sub_set_bw(&s, 5000000);
+    sc_sub_set_size(&s, 320, 180);
+    sc_select(&s, l, 3, 0);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 0, h264_is_keyframe(stap, sizeof(stap))), SC_SWITCH);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 0, h264_is_keyframe(fu_idr_s, sizeof(fu_idr_s))), SC_FORWARD);
+    sc_sub_set_size(&s, 1280, 720);
+    sc_select(&s, l, 3, 1000);
+    sc_select(&s, l, 3, 600000);
+    VCT_CHECK_EQ_INT(sc_wants_keyframe(&s), 2);
+    /* Delta frames of the new layer wait; the old layer keeps flowing. */
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 2, h264_is_keyframe(fu_p_s, sizeof(fu_p_s))), SC_DROP);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 2, h264_is_keyframe(fu_idr_m, sizeof(fu_idr_m))), SC_DROP);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 0, 0), SC_FORWARD);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 2, h264_is_keyframe(stap, sizeof(stap))), SC_SWITCH);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 2, h264_is_keyframe(fu_idr_s, sizeof(fu_idr_s))), SC_FORWARD);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 2, h264_is_keyframe(fu_idr_e, sizeof(fu_idr_e))), SC_FORWARD);
+    VCT_CHECK_EQ_INT(sc_on_packet(&s, 0, 0), SC_DROP);
+    VCT_CHECK_EQ_INT(sc_wants_keyframe(&s), -1);
+}
+
 static void t_rewrite_switch(void)
 {
     rw_t r;
@@ -131,6 +178,7 @@ static void t_speaker(void)
 static const vct_case_t cases[] = {
     {"vp8_parse", t_vp8_parse},
     {"h264_keyframe", t_h264},
+    {"h264_chrome_keyframe_gate", t_h264_chrome},
     {"rewrite_switch", t_rewrite_switch},
     {"simulcast_select", t_simulcast_select},
     {"keyframe_throttle", t_kf_throttle},
