@@ -131,9 +131,14 @@ lg() {
     srv=(--port "$PORT" --worker-pid "$WORKER_PID" --server-pid "$WORKER_PID"
          --server-pid "$EDGE_PID" --server-pid "$ROUTER_PID")
   fi
+  # In the background and waited for, so INT/TERM reach the trap at once
+  # and cleanup stops the generator too.
   timeout -k 5 "${LG_TIMEOUT:-900}" taskset -c "$LG_CPU" "$BIN/vc-loadgen" "${srv[@]}" "$@" \
-    2>> "$TMP/loadgen-$target.log" | sed "s/^{/{\"target\":\"$target\",/" | tee -a "$LINES" >&2 \
-    || echo "bench: $target: load generator failed or timed out (log: $TMP/loadgen-$target.log)" >&2
+    > "$TMP/lg.out" 2>> "$TMP/loadgen-$target.log" &
+  PIDS+=($!)
+  wait $! || echo "bench: $target: load generator failed or timed out" \
+    "(log: $TMP/loadgen-$target.log)" >&2
+  sed "s/^{/{\"target\":\"$target\",/" "$TMP/lg.out" | tee -a "$LINES" >&2
 }
 
 # run_target ours|janus: every scenario against one target.
@@ -172,13 +177,13 @@ if [[ -n ${QUICK:-} ]]; then
   FAN=(--start 10 --step 10 --max-subs 20 --subs-per-room $FAN_ROOM --window 1.5 --warmup 0.5
        --ready-timeout 8)
   MEET=(--start 1 --step 1 --max-steps 1 --window 1.5 --warmup 0.5 --ready-timeout 8)
-  JOINS=(--joins 8)
+  JOINS=(--joins 8 --subs-per-room 20)
   LATW=1.5
 else
   FAN_ROOM=20
   FAN=(--start 20 --step 40 --max-subs 2000 --subs-per-room $FAN_ROOM --window 5 --warmup 2)
   MEET=(--start 1 --step 2 --max-steps 20 --window 5 --warmup 2)
-  JOINS=(--joins 50)
+  JOINS=(--joins 50 --subs-per-room 20)
   LATW=10
 fi
 
@@ -203,7 +208,7 @@ if [[ -n ${PROFILE:-} ]]; then
   lg ours --scenario fanout --srtp "${PROFILE_SRTP:-cm}" --start 20 --step 0 --subs-per-room 20 \
     --window 10 --warmup 2
   kill -TERM "$WORKER_PID"; wait "$WORKER_PID" || true
-  cp "$TMP/callgrind.out" "$ROOT/bench/results/$STAMP-callgrind.out"
+  cp "$TMP/callgrind.out" "/tmp/vc-bench-$STAMP-callgrind.out" # large: not kept in the tree
   callgrind_annotate --inclusive=yes "$TMP/callgrind.out" > "$TMP/annotate.txt" 2>/dev/null || true
   head -80 "$TMP/annotate.txt" | tee "$ROOT/bench/results/$STAMP-callgrind.txt"
   exit 0

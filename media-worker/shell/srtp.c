@@ -10,6 +10,7 @@
  * per packet; OpenSSL 3 marks it deprecated but keeps it (and its SHA-NI /
  * AVX2 code). */
 #define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
@@ -30,7 +31,18 @@ typedef struct {
     uint8_t used;
 } mw_srtp_fast_stream_t;
 
+/* Per-SSRC receiver state (RFC 3711 3.3.1, 3.3.2): highest index seen and
+ * the replay bitmap behind it (bit i: index highest - i was accepted). */
+#define MW_SRTP_RX_STREAMS 8
+typedef struct {
+    uint32_t ssrc;
+    int used;
+    uint64_t highest; /* ROC << 16 | SEQ */
+    uint64_t bits[MW_SRTP_WINDOW / 64];
+} mw_srtp_rx_stream_t;
+
 struct mw_srtp_fast {
+    mw_srtp_rx_stream_t rx[MW_SRTP_RX_STREAMS]; /* inbound sessions only */
     int gcm;             /* RFC 7714 AEAD_AES_128_GCM, else AES-CM + HMAC-SHA1-80 */
     EVP_CIPHER_CTX *aes; /* AES-128-CTR or -GCM keyed with the session key */
     SHA_CTX inner, outer; /* HMAC-SHA1 states after the ipad / opad block */
@@ -313,6 +325,130 @@ static int mw_srtp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
     return 0;
 }
 
+/* RFC 3711 3.3.1 / A: the index of seq given the highest index so far. */
+static uint64_t mw_srtp_guess_index(uint64_t highest, uint16_t seq)
+{
+    uint32_t roc = (uint32_t)(highest >> 16), v = roc;
+    uint16_t sl = (uint16_t)highest;
+    if (sl < 32768) {
+        if (seq > 32768u + sl && roc > 0)
+            v = roc - 1;
+    } else if ((uint32_t)sl - 32768u > seq) {
+        v = roc + 1;
+    }
+    return (uint64_t)v << 16 | seq;
+}
+
+/* RFC 7714 9.1 / 8.1: AEAD_AES_128_GCM open in place; the tag is checked
+ * by EVP_CipherFinal_ex (a failed packet's bytes are garbage, and dropped). */
+static int mw_srtp_gcm_open(mw_srtp_fast_t *f, uint8_t *b, size_t plen, size_t hl, uint32_t roc)
+{
+    uint8_t iv[12] = {0, 0, b[8], b[9], b[10], b[11], (uint8_t)(roc >> 24), (uint8_t)(roc >> 16),
+                      (uint8_t)(roc >> 8), (uint8_t)roc, b[2], b[3]};
+    int out = 0, fin = 0;
+    for (size_t i = 0; i < 12; i++)
+        iv[i] ^= f->salt[i];
+    if (EVP_CipherInit_ex(f->aes, NULL, NULL, NULL, iv, 0) != 1 ||
+        EVP_CipherUpdate(f->aes, NULL, &out, b, (int)hl) != 1 ||
+        EVP_CipherUpdate(f->aes, b + hl, &out, b + hl, (int)(plen - hl)) != 1 ||
+        EVP_CIPHER_CTX_ctrl(f->aes, EVP_CTRL_GCM_SET_TAG, 16, b + plen) != 1 ||
+        EVP_CipherFinal_ex(f->aes, b + hl + out, &fin) != 1)
+        return -1;
+    return 0;
+}
+
+/* RFC 3711 3.3 / 3.3.2 / 4.2 (and RFC 7714 for GCM): verify, replay check
+ * and decrypt in place, as mw_srtp_fast_protect's inverse. Returns 0, -1
+ * (malformed, auth failure, replay), or 1 when the SSRC table is full
+ * (caller falls back to libsrtp2). */
+static int mw_srtp_fast_unprotect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
+{
+    size_t tag = f->gcm ? 16 : MW_SRTP_TAG;
+    if (*len < 12 + tag)
+        return -1;
+    size_t plen = *len - tag, hl = mw_srtp_rtp_header_len(b, plen);
+    if (hl == 0)
+        return -1;
+    uint16_t seq = (uint16_t)(b[2] << 8 | b[3]);
+    uint32_t ssrc = (uint32_t)b[8] << 24 | (uint32_t)b[9] << 16 | (uint32_t)b[10] << 8 | b[11];
+    mw_srtp_rx_stream_t *s = NULL;
+    for (size_t i = 0; i < MW_SRTP_RX_STREAMS && !s; i++)
+        if (f->rx[i].used && f->rx[i].ssrc == ssrc)
+            s = &f->rx[i];
+    uint64_t idx = seq; /* a new SSRC starts with ROC 0, as libsrtp2 */
+    size_t fi = 0;
+    if (s) {
+        idx = mw_srtp_guess_index(s->highest, seq);
+        if (idx <= s->highest) {
+            uint64_t d = s->highest - idx;
+            if (d >= MW_SRTP_WINDOW || (s->bits[d / 64] >> (d % 64) & 1))
+                return -1; /* RFC 3711 3.3.2: too old or a replay */
+        }
+    } else {
+        while (fi < MW_SRTP_RX_STREAMS && f->rx[fi].used)
+            fi++;
+        if (fi == MW_SRTP_RX_STREAMS)
+            return 1;
+    }
+    uint32_t roc = (uint32_t)(idx >> 16);
+    if (f->gcm) {
+        if (mw_srtp_gcm_open(f, b, plen, hl, roc) < 0)
+            return -1;
+        goto accepted;
+    }
+    uint8_t rocb[4] = {(uint8_t)(roc >> 24), (uint8_t)(roc >> 16), (uint8_t)(roc >> 8),
+                       (uint8_t)roc};
+    uint8_t md[SHA_DIGEST_LENGTH];
+    SHA_CTX c = f->inner;
+    SHA1_Update(&c, b, plen);
+    SHA1_Update(&c, rocb, 4);
+    SHA1_Final(md, &c);
+    c = f->outer;
+    SHA1_Update(&c, md, sizeof(md));
+    SHA1_Final(md, &c);
+    if (CRYPTO_memcmp(md, b + plen, MW_SRTP_TAG) != 0)
+        return -1;
+    uint8_t iv[16] = {0};
+    memcpy(iv, f->salt, 14);
+    iv[4] ^= b[8], iv[5] ^= b[9], iv[6] ^= b[10], iv[7] ^= b[11];
+    iv[8] ^= rocb[0], iv[9] ^= rocb[1], iv[10] ^= rocb[2], iv[11] ^= rocb[3];
+    iv[12] ^= b[2], iv[13] ^= b[3];
+    int out = 0;
+    if (EVP_EncryptInit_ex(f->aes, NULL, NULL, NULL, iv) != 1 ||
+        EVP_EncryptUpdate(f->aes, b + hl, &out, b + hl, (int)(plen - hl)) != 1)
+        return -1;
+accepted:
+    /* Authenticated: only now does the packet move the window. */
+    if (!s) {
+        s = &f->rx[fi];
+        memset(s, 0, sizeof(*s));
+        s->used = 1;
+        s->ssrc = ssrc;
+        s->highest = idx;
+        s->bits[0] = 1;
+    } else if (idx > s->highest) {
+        uint64_t sh = idx - s->highest;
+        if (sh >= MW_SRTP_WINDOW) {
+            memset(s->bits, 0, sizeof(s->bits));
+        } else {
+            size_t w = (size_t)(sh / 64), r = (size_t)(sh % 64), n = MW_SRTP_WINDOW / 64;
+            for (size_t i = n; i-- > 0;) {
+                uint64_t v = i >= w ? s->bits[i - w] << r : 0;
+                if (r && i >= w + 1)
+                    v |= s->bits[i - w - 1] >> (64 - r);
+                s->bits[i] = v;
+            }
+        }
+        s->bits[0] |= 1;
+        s->highest = idx;
+    } else {
+        uint64_t d = s->highest - idx;
+        s->bits[d / 64] |= 1ull << (d % 64);
+    }
+    *len = plen;
+    return 0;
+}
+
 /* Creates inbound (remote keys) and outbound (local keys) sessions. */
 int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys)
 {
@@ -333,8 +469,10 @@ int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys)
         goto fail;
     s->in = in;
     s->out = out;
-    if (mw_srtp_native)
+    if (mw_srtp_native) {
         s->fast = mw_srtp_fast_new(keys->local, keys->profile == MW_SRTP_AEAD_AES_128_GCM);
+        s->fast_in = mw_srtp_fast_new(keys->remote, keys->profile == MW_SRTP_AEAD_AES_128_GCM);
+    }
     return 0;
 fail:
     if (in)
@@ -350,8 +488,9 @@ void mw_srtp_fini(mw_srtp_t *s)
     if (s->out)
         srtp_dealloc((srtp_t)s->out);
     mw_srtp_fast_free(s->fast);
+    mw_srtp_fast_free(s->fast_in);
     s->in = s->out = NULL;
-    s->fast = NULL;
+    s->fast = s->fast_in = NULL;
 }
 
 /* Protects an RTP packet in place. */
@@ -394,6 +533,11 @@ int mw_srtp_unprotect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
 
     if (!s->in || *len < 12 || *len > INT_MAX)
         return -1;
+    if (s->fast_in) {
+        int rv = mw_srtp_fast_unprotect(s->fast_in, buf, len);
+        if (rv <= 0)
+            return rv;
+    }
     n = (int)*len;
     if (srtp_unprotect((srtp_t)s->in, buf, &n) != srtp_err_status_ok)
         return -1;

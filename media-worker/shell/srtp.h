@@ -32,9 +32,10 @@ typedef struct {
 typedef struct mw_srtp_fast mw_srtp_fast_t;
 
 typedef struct {
-    void *in;  /* srtp_t for unprotect, NULL until mw_srtp_init succeeds */
-    void *out; /* srtp_t for protect */
-    mw_srtp_fast_t *fast; /* RTP protect for AES-CM profiles, NULL otherwise */
+    void *in;                /* srtp_t for unprotect, NULL until mw_srtp_init succeeds */
+    void *out;               /* srtp_t for protect */
+    mw_srtp_fast_t *fast;    /* RTP protect for AES-CM profiles, NULL otherwise */
+    mw_srtp_fast_t *fast_in; /* RTP unprotect (both profiles), or NULL */
 } mw_srtp_t;
 
 /* srtp_init() once per process (thread-safe). Returns 0 or -1. */

@@ -141,6 +141,15 @@ static ssize_t lg_ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t l
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
     }
+    /* Diagnosis only (a browser does not do this): no delayed ACKs, to
+     * show what the server's Nagle + our delayed ACK cost per message. */
+    static int quickack = -1;
+    if (quickack < 0)
+        quickack = getenv("LG_QUICKACK") != NULL;
+    if (quickack) {
+        int one = 1;
+        setsockopt(ws->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+    }
     return n;
 }
 
@@ -180,8 +189,11 @@ static gboolean lg_ws_on_io(gint fd, GIOCondition cond, gpointer data)
     lg_ws_t *ws = data;
     if (ws->closed)
         return G_SOURCE_CONTINUE;
-    if (wslay_event_recv(ws->ev) != 0 || !wslay_event_want_read(ws->ev) ||
-        (cond & (G_IO_HUP | G_IO_ERR))) {
+    /* wslay queues the pong to a ping (and a close reply) but sends only
+     * when asked: without this the server's keepalive times us out. */
+    if (wslay_event_recv(ws->ev) != 0 ||
+        (wslay_event_want_write(ws->ev) && wslay_event_send(ws->ev) != 0) ||
+        !wslay_event_want_read(ws->ev) || (cond & (G_IO_HUP | G_IO_ERR))) {
         ws->closed = 1;
         ws->cb(ws, NULL, 0, ws->user);
     }

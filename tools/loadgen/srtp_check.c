@@ -1,6 +1,8 @@
-/* vc-srtp-check: checks the worker's native AES-CM/HMAC-SHA1-80 RTP protect
- * (media-worker/shell/srtp.c) byte for byte against libsrtp2 over sequence
- * wraps and reordering, then times both on 1.2 kB packets: the per-packet
+/* vc-srtp-check: checks the worker's native AES-CM/HMAC-SHA1-80 and GCM RTP
+ * protect (media-worker/shell/srtp.c) byte for byte against libsrtp2 over
+ * sequence wraps and reordering, and its native unprotect's verdicts and
+ * plaintext against libsrtp2's (wraps, reordering, replays, too old, a
+ * flipped bit), then times protect on 1.2 kB packets: the per-packet
  * crypto part of the physical loop. Exits 1 on a mismatch. */
 #include <stdio.h>
 #include <string.h>
@@ -50,13 +52,17 @@ static int sc_profile(mw_srtp_profile_t prof, const char *name)
     mw_srtp_set_native(0);
     if (mw_srtp_init(&ref, &k) < 0)
         return 1;
-    static const uint16_t seqs[] = {65530, 65531, 65533, 65532, 65535, 0, 1, 65534, 2, 3, 40000,
-                                    40001, 7, 8, 65535, 0};
+    /* Wraps, reordering, a too-old packet, then window shifts of several
+     * 64-bit words with late packets just inside and outside the window. */
+    static const uint16_t seqs[] = {65530, 65531, 65533, 65532, 65535, 0,   1,    65534,
+                                    2,     3,     40000, 40001, 7,     8,   65535, 0,
+                                    108,   100,   9,     810,   107,   200, 2000,  977,
+                                    976,   1100,  2001,  1999,  30000, 29999};
     int bad = 0;
     for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
         for (uint32_t ssrc = 1; ssrc <= 3; ssrc++) {
             uint8_t a[1500 + MW_SRTP_TRAILER_ROOM], b[sizeof(a)];
-            size_t la = sc_packet(a, ssrc * 0x01010101u, seqs[i], 100 + i * 50), lb = la;
+            size_t la = sc_packet(a, ssrc * 0x01010101u, seqs[i], 100 + (i % 20) * 50), lb = la;
             memcpy(b, a, la);
             int ra = mw_srtp_protect_rtp(&fast, a, &la), rb = mw_srtp_protect_rtp(&ref, b, &lb);
             if (ra != rb || (ra == 0 && (la != lb || memcmp(a, b, la) != 0))) {
@@ -66,6 +72,51 @@ static int sc_profile(mw_srtp_profile_t prof, const char *name)
         }
     }
     printf("srtp-check: %s: native protect %s libsrtp2\n", name, bad ? "DIFFERS from" : "matches");
+    /* Unprotect: a libsrtp2 sender keyed with our remote keys; native and
+     * libsrtp2 receivers must agree on every verdict (wraps, reordering,
+     * replays, too old, a flipped bit) and on the plaintext. */
+    mw_srtp_keys_t kt = k;
+    memcpy(kt.local, k.remote, sizeof(kt.local));
+    memcpy(kt.remote, k.local, sizeof(kt.remote));
+    mw_srtp_t tx;
+    mw_srtp_set_native(0);
+    if (mw_srtp_init(&tx, &kt) < 0)
+        return 1;
+    int ubad = 0, acc = 0, ref_n = 0;
+    for (size_t i = 0; i < 2 * sizeof(seqs) / sizeof(seqs[0]); i++) {
+        size_t j = i % (sizeof(seqs) / sizeof(seqs[0])); /* second round: all replays */
+        uint8_t p[1500 + MW_SRTP_TRAILER_ROOM], a[sizeof(p)], b[sizeof(p)];
+        size_t lp = sc_packet(p, 0x0a0b0c0d, seqs[j], 100 + (j % 20) * 50), plain = lp;
+        uint8_t clear[sizeof(p)];
+        memcpy(clear, p, lp);
+        if (i < sizeof(seqs) / sizeof(seqs[0]) && mw_srtp_protect_rtp(&tx, p, &lp) != 0)
+            continue;
+        if (i >= sizeof(seqs) / sizeof(seqs[0])) {
+            lp = plain; /* re-protecting would be refused; replay the old bytes */
+            if (mw_srtp_protect_rtp(&tx, p, &lp) != 0)
+                continue;
+        }
+        for (int flip = 0; flip < 2; flip++) {
+            size_t la = lp, lb = lp;
+            memcpy(a, p, lp);
+            if (flip)
+                a[lp / 2] ^= 0x40;
+            memcpy(b, a, lp);
+            int ra = mw_srtp_unprotect_rtp(&fast, a, &la), rb = mw_srtp_unprotect_rtp(&ref, b, &lb);
+            acc += ra == 0;
+            ref_n += ra != 0;
+            if (ra != rb || (ra == 0 && (la != plain || memcmp(a, clear, plain) != 0 ||
+                                         memcmp(a, b, la) != 0))) {
+                printf("unprotect mismatch at seq %u flip %d: native %d libsrtp2 %d\n", seqs[j],
+                       flip, ra, rb);
+                ubad = 1;
+            }
+        }
+    }
+    mw_srtp_fini(&tx);
+    printf("srtp-check: %s: native unprotect %s libsrtp2 (%d accepted, %d refused)\n", name,
+           ubad ? "DIFFERS from" : "matches", acc, ref_n);
+    bad |= ubad;
     int n = 100000;
     printf("srtp-check: %s: protect 1.2 kB: native %.0f ns, libsrtp2 %.0f ns\n", name,
            sc_time_ns(&fast, n), sc_time_ns(&ref, n));
