@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { Cluster, ROOT, poll } from '../cluster/lib.mjs';
+import { Cluster, poll } from '../cluster/lib.mjs';
+import { ART, HOOK } from './helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 // ../shared/TESTING.md
@@ -22,19 +23,7 @@ const ARGS = [
   '--no-first-run', '--mute-audio', '--disable-renderer-backgrounding',
   '--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows',
 ];
-const ART = path.join(ROOT, 'tests', 'artifacts', 'browser');
 const NAMES = ['Hana Host', 'Gus Guest', 'Gia Guest'];
-
-// Keeps every RTCPeerConnection the page creates in window.__pcs.
-const HOOK = `(() => {
-  const Orig = window.RTCPeerConnection;
-  if (!Orig || window.__pcs) return;
-  window.__pcs = [];
-  class Hooked extends Orig {
-    constructor(...args) { super(...args); window.__pcs.push(this); }
-  }
-  window.RTCPeerConnection = Hooked;
-})();`;
 
 const c = new Cluster('browser', { suite: 'browser' });
 let edge;
