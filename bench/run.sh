@@ -12,6 +12,10 @@
 #              scenarios, pinned to WORKER_CPU, its CPU read the same way
 #              (schedstat of all its threads), configs from bench/janus/
 #   JANUS_EVENT_LOOPS=1   Janus's event_loops (0: a thread per handle)
+#   ONLY=fanout  only the fan-out ramp (with FAN_ARGS="--start 200 ..." to
+#              replace its steps): quick A/B runs of the hot path
+#   WORKER_ARGS="--udp-gso 0"  extra worker options (A/B runs)
+#   WORKER_WRAP="gdb -batch -ex run -ex bt --args"  runs the worker under it
 #   SRTP=cm|gcm|both      profile of the headline rows (cm: AES-CM-128/
 #              HMAC-SHA1-80); "both" (default) adds a GCM fan-out row
 #
@@ -78,9 +82,14 @@ start_ours() {
   local pre=()
   [[ -n ${PROFILE:-} ]] && pre=(valgrind --tool=callgrind --callgrind-out-file="$TMP/callgrind.out"
                                 --dump-instr=no --collect-atstart=yes)
+  # shellcheck disable=SC2206 # e.g. WORKER_WRAP="gdb -batch -ex run -ex bt --args"
+  [[ -n ${WORKER_WRAP:-} ]] && pre=($WORKER_WRAP)
+  local wargs=()
+  # shellcheck disable=SC2206 # split into options on purpose
+  [[ -n ${WORKER_ARGS:-} ]] && wargs=($WORKER_ARGS)
   "${pre[@]+"${pre[@]}"}" "$BIN/vc-worker" --id w1 --cpu "$WORKER_CPU" \
     --control-url "ipc://$TMP/worker.ipc" --redis-url "$redis" --ice-addresses 127.0.0.1 \
-    --port-min 40000 --port-max 49999 > "$TMP/worker.log" 2>&1 &
+    --port-min 40000 --port-max 49999 "${wargs[@]+"${wargs[@]}"}" > "$TMP/worker.log" 2>&1 &
   PIDS+=($!); WORKER_PID=$!
   wait_line "$TMP/worker.log" ': ready' 60
   taskset -c "$LG_CPU" "$BIN/vc-edge" --id edge-1 --http-addr 127.0.0.1 --http-port "$PORT" \
@@ -146,6 +155,7 @@ run_target() {
   local t=$1 maxsubs
   echo "bench: $t: fan-out (AES-CM-128/HMAC-SHA1-80)" >&2
   lg "$t" --scenario fanout --srtp cm "${FAN[@]}"
+  [[ ${ONLY:-} == fanout ]] && return 0
   # Latency at half the largest subscriber count that stayed under 1% loss.
   maxsubs=$(/usr/bin/python3 -c '
 import json,sys
@@ -186,6 +196,9 @@ else
   JOINS=(--joins 50 --subs-per-room 20)
   LATW=10
 fi
+
+# shellcheck disable=SC2206 # word splitting is the point
+[[ -n ${FAN_ARGS:-} ]] && FAN=($FAN_ARGS)
 
 if [[ -z ${PROFILE:-} && " ${TARGETS:-ours janus} " == *" ours "* ]]; then
   start_ours

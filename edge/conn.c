@@ -26,10 +26,10 @@ struct edge_conn {
     edge_buf_t in, out;
     /* HTTP */
     http_parser hp;
-    int in_headers;   /* a request has begun and its headers are incomplete */
-    int complete;     /* on_message_complete seen, not yet dispatched */
-    int busy;         /* dispatched, not yet answered */
-    int err_status;   /* set by a callback that refused the request */
+    int in_headers; /* a request has begun and its headers are incomplete */
+    int complete;   /* on_message_complete seen, not yet dispatched */
+    int busy;       /* dispatched, not yet answered */
+    int err_status; /* set by a callback that refused the request */
     int last_was_value;
     size_t hdr_bytes;
     edge_buf_t url;
@@ -256,7 +256,6 @@ static ssize_t edge_ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data,
     edge_buf_append(&c->out, data, len);
     return (ssize_t)len;
 }
-
 
 /* Queues a close after a protocol violation and tells the owner. */
 static void edge_ws_fail(edge_conn_t *c, uint16_t code, const char *reason)
@@ -491,13 +490,13 @@ void edge_conn_respond(edge_conn_t *c, int status, const char *ctype, const char
 /* Answers with the JSON error shape of the HTTP API. */
 void edge_conn_respond_error(edge_conn_t *c, int status, int code, const char *message)
 {
-    json_t *j = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", code, "name",
-                          vc_err_name((vc_err_t)code), "message",
-                          message ? message : vc_err_message((vc_err_t)code));
+    json_t *j =
+        json_pack("{s:{s:i, s:s, s:s}}", "error", "code", code, "name", vc_err_name((vc_err_t)code),
+                  "message", message ? message : vc_err_message((vc_err_t)code));
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
-    edge_conn_respond(c, status, "application/json", "Cache-Control: no-store\r\n", s,
-                      strlen(s), 0);
+    edge_conn_respond(c, status, "application/json", "Cache-Control: no-store\r\n", s, strlen(s),
+                      0);
     free(s);
 }
 

@@ -33,11 +33,11 @@ typedef struct {
 /* One parsed HTTP request; borrowed by the on_request callback and valid until
  * the response is sent with edge_conn_respond()/edge_conn_accept_ws(). */
 typedef struct {
-    int method;       /* enum http_method */
-    char *url;        /* raw request target */
-    char *path;       /* target without query, not decoded */
-    int keep_alive;   /* http_should_keep_alive() */
-    int upgrade;      /* an Upgrade request */
+    int method;     /* enum http_method */
+    char *url;      /* raw request target */
+    char *path;     /* target without query, not decoded */
+    int keep_alive; /* http_should_keep_alive() */
+    int upgrade;    /* an Upgrade request */
     edge_header_t headers[EDGE_MAX_HEADERS];
     int nheaders;
     edge_buf_t body;

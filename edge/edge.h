@@ -25,7 +25,7 @@
 #define EDGE_EDGE_PING_MS 500
 #define EDGE_RATE_PER_S 50
 #define EDGE_RATE_BURST 100
-#define EDGE_RATE_ABUSE 100 /* messages refused in a row before closing */
+#define EDGE_RATE_ABUSE 100               /* messages refused in a row before closing */
 #define EDGE_MAX_OUTPUT (4 * 1024 * 1024) /* unsent bytes before a slow client is dropped */
 #define EDGE_SESSION_BUCKETS 4096
 
@@ -99,8 +99,8 @@ typedef struct {
 
 struct edge {
     /* config */
-    char *id, *http_addr, *router_url, *events_url, *ui_dir, *region, *jwt_secret,
-        *jwt_secret_prev, *public_url, *tls_cert, *tls_key;
+    char *id, *http_addr, *router_url, *events_url, *ui_dir, *region, *jwt_secret, *jwt_secret_prev,
+        *public_url, *tls_cert, *tls_key;
     long http_port, max_connections;
     /* loop */
     struct event_base *base;

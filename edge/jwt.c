@@ -16,8 +16,8 @@ char *edge_jwt_sign(const char *secret, const char *room, int64_t now_s, int64_t
 }
 
 /* Signs a credential with the given role and identity. */
-char *edge_jwt_sign_role(const char *secret, const char *room, const char *role,
-                         const char *sub, int64_t now_s, int64_t ttl_s)
+char *edge_jwt_sign_role(const char *secret, const char *room, const char *role, const char *sub,
+                         int64_t now_s, int64_t ttl_s)
 {
     jwt_t *j = NULL;
     char *out = NULL;
@@ -51,17 +51,16 @@ static jwt_t *edge_jwt_decode(const char *token, const char *secret)
     return j;
 }
 
-vc_err_t edge_jwt_verify(const char *token, const char *secret, const char *prev,
-                         const char *room, int64_t now_s, char *role, size_t rolelen)
+vc_err_t edge_jwt_verify(const char *token, const char *secret, const char *prev, const char *room,
+                         int64_t now_s, char *role, size_t rolelen)
 {
     char sub[VC_PROTO_MAX_ID + 1];
-    return edge_jwt_verify_sub(token, secret, prev, room, now_s, role, rolelen, sub,
-                               sizeof(sub));
+    return edge_jwt_verify_sub(token, secret, prev, room, now_s, role, rolelen, sub, sizeof(sub));
 }
 
 vc_err_t edge_jwt_verify_sub(const char *token, const char *secret, const char *prev,
-                             const char *room, int64_t now_s, char *role, size_t rolelen,
-                             char *sub, size_t sublen)
+                             const char *room, int64_t now_s, char *role, size_t rolelen, char *sub,
+                             size_t sublen)
 {
     vc_err_t rc = VC_ERR_UNAUTHORIZED;
     if (token == NULL || strlen(token) > VC_PROTO_MAX_TOKEN)

@@ -16,20 +16,20 @@ char *edge_jwt_sign(const char *secret, const char *room, int64_t now_s, int64_t
 
 /* Signs {room, role, sub, iat:now_s, exp:now_s+ttl_s}; role is "host" or
  * "guest", sub an identity (a vc_proto_id_ok string). As edge_jwt_sign. */
-char *edge_jwt_sign_role(const char *secret, const char *room, const char *role,
-                         const char *sub, int64_t now_s, int64_t ttl_s);
+char *edge_jwt_sign_role(const char *secret, const char *room, const char *role, const char *sub,
+                         int64_t now_s, int64_t ttl_s);
 
 /* Verifies token for room at wall time now_s with secret, or prev (may be NULL
  * or empty). VC_OK and role (copied into role, size rolelen) if valid;
  * VC_ERR_TOKEN_EXPIRED if valid but expired; VC_ERR_UNAUTHORIZED otherwise. */
-vc_err_t edge_jwt_verify(const char *token, const char *secret, const char *prev,
-                         const char *room, int64_t now_s, char *role, size_t rolelen);
+vc_err_t edge_jwt_verify(const char *token, const char *secret, const char *prev, const char *room,
+                         int64_t now_s, char *role, size_t rolelen);
 
 /* As edge_jwt_verify, and also copies the identity claim "sub" into sub
  * (size sublen; "" if the token has none). A sub that is not a valid id
  * makes the token VC_ERR_UNAUTHORIZED. */
 vc_err_t edge_jwt_verify_sub(const char *token, const char *secret, const char *prev,
-                             const char *room, int64_t now_s, char *role, size_t rolelen,
-                             char *sub, size_t sublen);
+                             const char *room, int64_t now_s, char *role, size_t rolelen, char *sub,
+                             size_t sublen);
 
 #endif

@@ -37,8 +37,8 @@ static int edge_main_config(edge_t *e, vc_config_t *c, char *err, size_t errlen)
     e->jwt_secret_prev = edge_main_opt(c, "jwt_secret_previous");
     e->public_url = edge_main_opt(c, "public_url");
     if (vc_config_int(c, "http_port", 8080, 0, 65535, &e->http_port, err, errlen) != 0 ||
-        vc_config_int(c, "max_connections", 10000, 1, 1000000, &e->max_connections, err,
-                      errlen) != 0)
+        vc_config_int(c, "max_connections", 10000, 1, 1000000, &e->max_connections, err, errlen) !=
+            0)
         return -1;
     const char *unused = vc_config_unused(c);
     if (unused != NULL) {
@@ -69,9 +69,9 @@ static int edge_main_config(edge_t *e, vc_config_t *c, char *err, size_t errlen)
 /* Frees the configuration strings. */
 static void edge_main_free(edge_t *e)
 {
-    char **s[] = {&e->id, &e->http_addr, &e->router_url, &e->events_url, &e->ui_dir,
-                  &e->region, &e->jwt_secret, &e->jwt_secret_prev, &e->public_url,
-                  &e->tls_cert, &e->tls_key};
+    char **s[] = {&e->id,         &e->http_addr, &e->router_url, &e->events_url,
+                  &e->ui_dir,     &e->region,    &e->jwt_secret, &e->jwt_secret_prev,
+                  &e->public_url, &e->tls_cert,  &e->tls_key};
     for (size_t i = 0; i < VC_ARRAY_LEN(s); i++) {
         free(*s[i]);
         *s[i] = NULL;

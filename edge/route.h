@@ -9,8 +9,8 @@ typedef enum {
     EDGE_ROUTE_NOT_FOUND,
     EDGE_ROUTE_BAD_PATH, /* traversal, encoded characters, NUL */
     EDGE_ROUTE_BAD_METHOD,
-    EDGE_ROUTE_INDEX,    /* GET / and /r/<room> */
-    EDGE_ROUTE_ASSET,    /* arg: file name under assets/ */
+    EDGE_ROUTE_INDEX, /* GET / and /r/<room> */
+    EDGE_ROUTE_ASSET, /* arg: file name under assets/ */
     EDGE_ROUTE_HEALTHZ,
     EDGE_ROUTE_METRICS,
     EDGE_ROUTE_ROOM_CREATE,

@@ -139,8 +139,7 @@ void edge_client_pump(edge_client_t *cl)
     }
     struct evbuffer *ob = bufferevent_get_output(cl->bev);
     if (evbuffer_get_length(ob) > EDGE_MAX_OUTPUT) {
-        VC_WARN("dropping a client that does not read (%zu bytes queued)",
-                evbuffer_get_length(ob));
+        VC_WARN("dropping a client that does not read (%zu bytes queued)", evbuffer_get_length(ob));
         edge_client_close(cl);
         return;
     }
@@ -190,8 +189,8 @@ static void edge_client_on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* New connection: refuses beyond max_connections, else wraps it. */
-static void edge_server_on_accept(struct evconnlistener *l, evutil_socket_t fd,
-                                  struct sockaddr *sa, int salen, void *arg)
+static void edge_server_on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                                  int salen, void *arg)
 {
     edge_t *e = arg;
     if (e->stopping || e->nclients >= e->max_connections) {
@@ -259,7 +258,8 @@ static void edge_server_sweep(evutil_socket_t fd, short what, void *arg)
         }
         if (edge_conn_busy(cl->conn))
             continue;
-        if ((edge_conn_reading_headers(cl->conn) && now - cl->hdr_start_ms > EDGE_HEADER_TIMEOUT_MS) ||
+        if ((edge_conn_reading_headers(cl->conn) &&
+             now - cl->hdr_start_ms > EDGE_HEADER_TIMEOUT_MS) ||
             now - cl->last_rx_ms > EDGE_HTTP_IDLE_MS)
             edge_client_close(cl);
     }
@@ -320,18 +320,18 @@ int edge_server_start(edge_t *e)
     struct sockaddr_storage ss;
     int sslen = sizeof(ss);
     char addr[300];
-    snprintf(addr, sizeof(addr), strchr(e->http_addr, ':') ? "[%s]:%ld" : "%s:%ld",
-             e->http_addr, e->http_port);
+    snprintf(addr, sizeof(addr), strchr(e->http_addr, ':') ? "[%s]:%ld" : "%s:%ld", e->http_addr,
+             e->http_port);
     if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) != 0) {
         VC_ERROR("http_addr: cannot parse '%s'", addr);
         return -1;
     }
     if (e->tls_cert && e->tls_key && edge_server_tls(e) != 0)
         return -1;
-    e->listener = evconnlistener_new_bind(
-        e->base, edge_server_on_accept, e,
-        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 1024,
-        (struct sockaddr *)&ss, sslen);
+    e->listener =
+        evconnlistener_new_bind(e->base, edge_server_on_accept, e,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                1024, (struct sockaddr *)&ss, sslen);
     if (e->listener == NULL) {
         VC_ERROR("listen on %s: %s", addr, strerror(errno));
         return -1;
@@ -344,8 +344,8 @@ int edge_server_start(edge_t *e)
     event_add(e->sweep, &one);
     event_add(e->sigint, NULL);
     event_add(e->sigterm, NULL);
-    VC_INFO("ready: listening on %s%s port %ld (id %s)", addr, e->ssl ? " (TLS)" : "",
-            e->http_port, e->id);
+    VC_INFO("ready: listening on %s%s port %ld (id %s)", addr, e->ssl ? " (TLS)" : "", e->http_port,
+            e->id);
     return 0;
 }
 

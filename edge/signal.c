@@ -138,8 +138,8 @@ static int edge_sig_guest_credential(edge_client_t *cl, const char *room)
 {
     edge_t *e = cl->e;
     vc_random_hex(cl->identity, 16);
-    char *tok = edge_jwt_sign_role(e->jwt_secret, room, "guest", cl->identity,
-                                   (int64_t)time(NULL), EDGE_JWT_TTL_S);
+    char *tok = edge_jwt_sign_role(e->jwt_secret, room, "guest", cl->identity, (int64_t)time(NULL),
+                                   EDGE_JWT_TTL_S);
     if (tok == NULL)
         return -1;
     json_t *m = vc_proto_msg("credential");
@@ -159,9 +159,9 @@ static vc_err_t edge_sig_credential(edge_client_t *cl, const char *room, const c
     cl->identity[0] = '\0';
     if (token == NULL || token[0] == '\0')
         return edge_sig_guest_credential(cl, room) == 0 ? VC_OK : VC_ERR_INTERNAL;
-    vc_err_t rc = edge_jwt_verify_sub(token, e->jwt_secret, e->jwt_secret_prev, room,
-                                      (int64_t)time(NULL), cl->role, sizeof(cl->role),
-                                      cl->identity, sizeof(cl->identity));
+    vc_err_t rc =
+        edge_jwt_verify_sub(token, e->jwt_secret, e->jwt_secret_prev, room, (int64_t)time(NULL),
+                            cl->role, sizeof(cl->role), cl->identity, sizeof(cl->identity));
     if (rc != VC_OK) {
         snprintf(cl->role, sizeof(cl->role), "guest");
         cl->identity[0] = '\0';

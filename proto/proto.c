@@ -11,7 +11,7 @@ typedef enum {
     F_STR_NULL, /* string up to max bytes, or null */
     F_BOOL,
     F_INT,
-    F_KIND,     /* "audio" or "video" */
+    F_KIND, /* "audio" or "video" */
     F_OBJ,
     F_ARR,
     F_ANY,
@@ -32,10 +32,22 @@ typedef struct {
     vc_field_t fields[VC_MAX_FIELDS];
 } vc_msg_spec_t;
 
-#define REQ(n, k) {n, k, 1, 0}
-#define OPT(n, k) {n, k, 0, 0}
-#define REQS(n, max) {n, F_STR, 1, max}
-#define OPTS(n, max) {n, F_STR, 0, max}
+#define REQ(n, k)                                                                                  \
+    {                                                                                              \
+        n, k, 1, 0                                                                                 \
+    }
+#define OPT(n, k)                                                                                  \
+    {                                                                                              \
+        n, k, 0, 0                                                                                 \
+    }
+#define REQS(n, max)                                                                               \
+    {                                                                                              \
+        n, F_STR, 1, max                                                                           \
+    }
+#define OPTS(n, max)                                                                               \
+    {                                                                                              \
+        n, F_STR, 0, max                                                                           \
+    }
 
 static const vc_msg_spec_t vc_specs[] = {
     /* browser -> edge */
@@ -46,7 +58,8 @@ static const vc_msg_spec_t vc_specs[] = {
     {VC_CH_CLIENT, "answer", {REQS("sdp", VC_PROTO_MAX_SDP)}},
     {VC_CH_CLIENT,
      "candidate",
-     {{"candidate", F_STR_NULL, 1, VC_PROTO_MAX_CANDIDATE}, OPTS("sdpMid", 32),
+     {{"candidate", F_STR_NULL, 1, VC_PROTO_MAX_CANDIDATE},
+      OPTS("sdpMid", 32),
       OPT("sdpMLineIndex", F_INT)}},
     {VC_CH_CLIENT, "leave", {{0}}},
     {VC_CH_CLIENT, "ping", {OPT("id", F_ANY)}},
@@ -117,7 +130,8 @@ static const vc_msg_spec_t vc_specs[] = {
     {VC_CH_EDGE_WORKER, "answer", {REQ("session", F_ID), REQS("sdp", VC_PROTO_MAX_SDP)}},
     {VC_CH_EDGE_WORKER,
      "candidate",
-     {REQ("session", F_ID), {"candidate", F_STR_NULL, 1, VC_PROTO_MAX_CANDIDATE},
+     {REQ("session", F_ID),
+      {"candidate", F_STR_NULL, 1, VC_PROTO_MAX_CANDIDATE},
       OPTS("sdpMid", 32)}},
     {VC_CH_EDGE_WORKER, "leave", {REQ("session", F_ID)}},
     {VC_CH_EDGE_WORKER, "detach", {REQ("session", F_ID), OPT("edge", F_ID)}},
@@ -270,7 +284,7 @@ static vc_err_t vc_field_check(const vc_field_t *f, const json_t *v, char *err, 
     case F_KIND:
         if (!json_is_string(v) || json_string_length(v) != 5 ||
             (strcmp(json_string_value(v), "audio") != 0 &&
-                                   strcmp(json_string_value(v), "video") != 0))
+             strcmp(json_string_value(v), "video") != 0))
             goto bad;
         return VC_OK;
     case F_OBJ:
@@ -335,8 +349,8 @@ vc_err_t vc_proto_validate(vc_channel_t ch, const json_t *msg, const char **type
 vc_err_t vc_proto_parse(vc_channel_t ch, const char *buf, size_t len, json_t **out,
                         const char **type, char *err, size_t errlen)
 {
-    size_t max = (ch == VC_CH_CLIENT || ch == VC_CH_SERVER) ? VC_PROTO_MAX_WS_MSG
-                                                             : VC_PROTO_MAX_NNG_MSG;
+    size_t max =
+        (ch == VC_CH_CLIENT || ch == VC_CH_SERVER) ? VC_PROTO_MAX_WS_MSG : VC_PROTO_MAX_NNG_MSG;
     if (len > max) {
         snprintf(err, errlen, "message of %zu bytes exceeds %zu", len, max);
         return VC_ERR_TOO_LARGE;

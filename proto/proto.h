@@ -19,7 +19,7 @@
 #define VC_PROTO_MAX_TOKEN 2048    /* credentials */
 #define VC_PROTO_MAX_CANDIDATE 512 /* one ICE candidate line */
 #define VC_PROTO_MAX_URL 256
-#define VC_PROTO_MAX_CHAT 2000     /* chat text, bytes of UTF-8 */
+#define VC_PROTO_MAX_CHAT 2000 /* chat text, bytes of UTF-8 */
 
 /* Numbered error codes. 1xxx: the request is malformed; 2xxx: it names
  * something that does not exist (any more); 3xxx: not allowed; 5xxx: the
@@ -62,12 +62,12 @@ const char *vc_err_message(vc_err_t code);
 
 /* The channel a message travels on; each has its own set of message types. */
 typedef enum {
-    VC_CH_CLIENT,        /* browser -> edge (WebSocket) */
-    VC_CH_SERVER,        /* edge -> browser (WebSocket) */
-    VC_CH_EDGE_ROUTER,   /* edge -> router (NNG req) */
-    VC_CH_ROUTER_EDGE,   /* router -> edge (NNG rep) */
-    VC_CH_EDGE_WORKER,   /* edge -> worker (NNG push) */
-    VC_CH_WORKER_EDGE,   /* worker -> edge (NNG push) */
+    VC_CH_CLIENT,      /* browser -> edge (WebSocket) */
+    VC_CH_SERVER,      /* edge -> browser (WebSocket) */
+    VC_CH_EDGE_ROUTER, /* edge -> router (NNG req) */
+    VC_CH_ROUTER_EDGE, /* router -> edge (NNG rep) */
+    VC_CH_EDGE_WORKER, /* edge -> worker (NNG push) */
+    VC_CH_WORKER_EDGE, /* worker -> edge (NNG push) */
 } vc_channel_t;
 
 /* Checks that msg is an object whose "type" is known on ch, whose "v" (if

@@ -46,9 +46,9 @@ typedef enum {
 typedef struct {
     char *name;
     sv_mode_t mode;
-    char **argv;   /* NULL-terminated, owned */
-    char **envp;   /* NULL-terminated, owned: environ plus the env lines above it */
-    pid_t pid;     /* 0 while not running */
+    char **argv; /* NULL-terminated, owned */
+    char **envp; /* NULL-terminated, owned: environ plus the env lines above it */
+    pid_t pid;   /* 0 while not running */
     uint64_t started_ms;
     uint64_t restart_at_ms; /* 0: not scheduled */
     uint64_t backoff_ms;
@@ -111,7 +111,8 @@ static int sv_spec_parse(sv_spec_t *spec, char *text, char *err, size_t errlen)
         char *words[SV_MAX_ARGS + 3];
         size_t nw = 0;
         char *wsave = NULL;
-        for (char *w = strtok_r(line, " \t\r", &wsave); w != NULL; w = strtok_r(NULL, " \t\r", &wsave)) {
+        for (char *w = strtok_r(line, " \t\r", &wsave); w != NULL;
+             w = strtok_r(NULL, " \t\r", &wsave)) {
             if (nw == VC_ARRAY_LEN(words) - 1) {
                 snprintf(err, errlen, "line %d: too many arguments", lineno);
                 return -1;
@@ -400,8 +401,8 @@ int main(int argc, char **argv)
                 c->backoff_ms = SV_BACKOFF_MIN_MS;
             c->restart_at_ms = now + c->backoff_ms;
             c->restarts++;
-            VC_WARN("%s (pid %d) %s; restart #%u in %llu ms", c->name, (int)pid, how,
-                    c->restarts, (unsigned long long)c->backoff_ms);
+            VC_WARN("%s (pid %d) %s; restart #%u in %llu ms", c->name, (int)pid, how, c->restarts,
+                    (unsigned long long)c->backoff_ms);
             c->backoff_ms *= 2;
             if (c->backoff_ms > SV_BACKOFF_MAX_MS)
                 c->backoff_ms = SV_BACKOFF_MAX_MS;

@@ -6,10 +6,10 @@
  * 1 at 30 or louder, 0 at 70 or quieter. */
 #define AL_LOUD 30
 #define AL_QUIET 70
-#define AL_ALPHA 0.25    /* per packet (20 ms): tau about 70 ms */
-#define AL_ON 0.5        /* speaking hysteresis */
+#define AL_ALPHA 0.25 /* per packet (20 ms): tau about 70 ms */
+#define AL_ON 0.5     /* speaking hysteresis */
 #define AL_OFF 0.2
-#define AL_MARGIN 0.15   /* a challenger must lead the dominant by this */
+#define AL_MARGIN 0.15     /* a challenger must lead the dominant by this */
 #define AL_STALE_US 100000 /* no packets (DTX, muted): decay */
 
 void al_init(al_room_t *r)
@@ -89,8 +89,7 @@ size_t al_tick(al_room_t *r, uint64_t now_us, al_event_t *ev, size_t max)
         if (!best || p->score > best->score)
             best = p;
     }
-    if (best && best != dom && best->speaking &&
-        (!dom || best->score > dom->score + AL_MARGIN)) {
+    if (best && best != dom && best->speaking && (!dom || best->score > dom->score + AL_MARGIN)) {
         r->dominant = best->id;
         n = al_emit(ev, n, max, AL_EV_DOMINANT, best->id);
     }

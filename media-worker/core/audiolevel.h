@@ -12,9 +12,9 @@
 #define AL_TICK_US 50000 /* evaluation period */
 
 typedef struct {
-    uint32_t id; /* participant (caller's handle), 0: free slot */
-    double score;      /* 0..1, smoothed activity */
-    uint64_t last_us;  /* last level seen */
+    uint32_t id;      /* participant (caller's handle), 0: free slot */
+    double score;     /* 0..1, smoothed activity */
+    uint64_t last_us; /* last level seen */
     int speaking;
 } al_part_t;
 

@@ -3,14 +3,14 @@
 #include <string.h>
 
 #define BWE_MASK (BWE_HISTORY - 1)
-#define BWE_BURST_US 5000         /* packets sent within 5 ms form a group */
-#define BWE_SMOOTHING 0.9         /* trendline delay smoothing */
+#define BWE_BURST_US 5000 /* packets sent within 5 ms form a group */
+#define BWE_SMOOTHING 0.9 /* trendline delay smoothing */
 #define BWE_THRESHOLD_GAIN 4.0
-#define BWE_K_UP 0.0087           /* adaptive threshold (GCC 5.4) */
+#define BWE_K_UP 0.0087 /* adaptive threshold (GCC 5.4) */
 #define BWE_K_DOWN 0.039
 #define BWE_OVERUSE_TIME_MS 10.0
-#define BWE_BETA 0.85             /* multiplicative decrease (GCC 5.5) */
-#define BWE_ACK_SPAN_US 500000    /* acked bitrate window */
+#define BWE_BETA 0.85          /* multiplicative decrease (GCC 5.5) */
+#define BWE_ACK_SPAN_US 500000 /* acked bitrate window */
 #define BWE_LOSS_MIN_PACKETS 20
 #define BWE_NO_CAP 1e18 /* loss-based cap not engaged */
 
@@ -50,8 +50,6 @@ void bwe_init(bwe_t *b, const bwe_cfg_t *cfg)
         b->cfg.max_bps = 20000000;
     if (!b->cfg.start_bps)
         b->cfg.start_bps = 300000;
-    for (size_t i = 0; i < BWE_HISTORY; i++)
-        b->sent[i].tag = -1;
     b->sent_max = -1;
     b->threshold = 12.5;
     b->time_over = -1;
@@ -73,10 +71,20 @@ void bwe_on_sent(bwe_t *b, uint16_t twseq, size_t size, uint64_t now_us)
     if (ext > b->sent_max)
         b->sent_max = ext;
     bwe_sent_t *s = &b->sent[ext & BWE_MASK];
-    s->tag = ext;
-    s->send_us = now_us;
-    s->size = (uint32_t)size;
+    s->tag = (uint32_t)ext;
+    s->send_lo = (uint32_t)now_us;
+    s->size = size > UINT16_MAX ? UINT16_MAX : (uint16_t)size;
+    s->used = 1;
     s->acked = 0;
+    if (now_us > b->last_sent_us)
+        b->last_sent_us = now_us;
+}
+
+/* The full send time of an entry: its low 32 bits are at most 71 minutes
+ * behind the latest send. */
+static int64_t bwe_send_us(const bwe_t *b, const bwe_sent_t *s)
+{
+    return (int64_t)(b->last_sent_us - (uint32_t)((uint32_t)b->last_sent_us - s->send_lo));
 }
 
 /* Least-squares slope of (tx, ty) (GCC 5.3, libwebrtc's trendline). */
@@ -313,7 +321,7 @@ void bwe_on_feedback(bwe_t *b, const twcc_pkt_t *pkts, size_t n, uint64_t now_us
     for (size_t i = 0; i < n; i++) {
         int64_t ext = twcc_seq_unwrap(b->sent_max, pkts[i].seq);
         bwe_sent_t *s = &b->sent[ext & BWE_MASK];
-        if (s->tag != ext)
+        if (!s->used || s->tag != (uint32_t)ext || ext > b->sent_max)
             continue; /* unknown or too old */
         if (!pkts[i].received) {
             if (!s->acked)
@@ -325,7 +333,7 @@ void bwe_on_feedback(bwe_t *b, const twcc_pkt_t *pkts, size_t n, uint64_t now_us
         s->acked = 1;
         total++;
         bwe_ack_add(b, pkts[i].arrival_us, s->size);
-        bwe_group_packet(b, (int64_t)s->send_us, pkts[i].arrival_us);
+        bwe_group_packet(b, bwe_send_us(b, s), pkts[i].arrival_us);
     }
     if (total == 0)
         return;

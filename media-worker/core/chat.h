@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHAT_MAX_TEXT 2000   /* bytes of UTF-8 */
-#define CHAT_RATE_PER_S 5    /* sustained messages per second */
-#define CHAT_RATE_BURST 10   /* messages allowed at once */
+#define CHAT_MAX_TEXT 2000 /* bytes of UTF-8 */
+#define CHAT_RATE_PER_S 5  /* sustained messages per second */
+#define CHAT_RATE_BURST 10 /* messages allowed at once */
 
 /* A per-participant token bucket; zero-initialised = full. */
 typedef struct {

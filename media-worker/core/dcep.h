@@ -49,7 +49,7 @@ typedef struct {
 } dcep_open_t;
 
 typedef struct {
-    uint8_t type; /* DCEP_MSG_OPEN or DCEP_MSG_ACK */
+    uint8_t type;     /* DCEP_MSG_OPEN or DCEP_MSG_ACK */
     dcep_open_t open; /* valid for DCEP_MSG_OPEN */
 } dcep_msg_t;
 

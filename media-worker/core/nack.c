@@ -55,8 +55,8 @@ int nack_gen_packet(nack_gen_t *g, uint16_t seq, uint64_t now_us)
                 g->st.given_up++;
                 g->need_keyframe = 1;
             }
-            g->m[g->n++] = (nack_miss_t){.seq = s, .first_us = now_us,
-                                         .next_us = now_us + g->hold_us};
+            g->m[g->n++] =
+                (nack_miss_t){.seq = s, .first_us = now_us, .next_us = now_us + g->hold_us};
         }
     }
     g->max_seq = seq;

@@ -19,9 +19,9 @@ typedef struct {
 } nack_miss_t;
 
 typedef struct {
-    uint64_t requested;  /* NACK entries sent (retries included) */
-    uint64_t recovered;  /* missing packets that arrived later */
-    uint64_t given_up;   /* missing packets abandoned (tries or age) */
+    uint64_t requested; /* NACK entries sent (retries included) */
+    uint64_t recovered; /* missing packets that arrived later */
+    uint64_t given_up;  /* missing packets abandoned (tries or age) */
 } nack_stats_t;
 
 typedef struct {

@@ -112,8 +112,8 @@ netsim_result_t netsim_send(netsim_t *ns, uint64_t now_us, const uint8_t *buf, s
         at += netsim_rand(&ns->rng) % (c->jitter_us + 1);
     if (c->reorder > 0 && netsim_uniform(&ns->rng) < c->reorder)
         at += c->reorder_us;
-    ns->slots[i] = (netsim_slot_t){.used = 1, .at = at, .tag = tag, .order = ns->order++,
-                                   .len = len};
+    ns->slots[i] =
+        (netsim_slot_t){.used = 1, .at = at, .tag = tag, .order = ns->order++, .len = len};
     memcpy(ns->data + i * ns->max_len, buf, len);
     return NETSIM_QUEUED;
 }
@@ -132,8 +132,8 @@ static size_t netsim_earliest(const netsim_t *ns)
     return best;
 }
 
-int netsim_recv(netsim_t *ns, uint64_t now_us, uint8_t *buf, size_t cap, size_t *len,
-                uint64_t *tag, uint64_t *at)
+int netsim_recv(netsim_t *ns, uint64_t now_us, uint8_t *buf, size_t cap, size_t *len, uint64_t *tag,
+                uint64_t *at)
 {
     size_t i = netsim_earliest(ns);
     if (i == ns->max_pkts || ns->slots[i].at > now_us)

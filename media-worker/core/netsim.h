@@ -10,15 +10,15 @@
 
 typedef struct {
     uint32_t seed;
-    double loss;            /* random loss probability */
-    double burst_enter;     /* P(good -> bad) per packet; 0: no bursts */
-    double burst_exit;      /* P(bad -> good) per packet */
-    double burst_loss;      /* loss probability in the bad state */
-    uint64_t rate_bps;      /* bottleneck; 0: unlimited */
-    size_t queue_bytes;     /* drop-tail queue in front of the bottleneck */
-    uint64_t delay_us;      /* propagation delay */
-    uint64_t jitter_us;     /* uniform extra delay 0..jitter (may reorder) */
-    double reorder;         /* probability of an extra reorder_us delay */
+    double loss;        /* random loss probability */
+    double burst_enter; /* P(good -> bad) per packet; 0: no bursts */
+    double burst_exit;  /* P(bad -> good) per packet */
+    double burst_loss;  /* loss probability in the bad state */
+    uint64_t rate_bps;  /* bottleneck; 0: unlimited */
+    size_t queue_bytes; /* drop-tail queue in front of the bottleneck */
+    uint64_t delay_us;  /* propagation delay */
+    uint64_t jitter_us; /* uniform extra delay 0..jitter (may reorder) */
+    double reorder;     /* probability of an extra reorder_us delay */
     uint64_t reorder_us;
 } netsim_cfg_t;
 
@@ -41,8 +41,8 @@ netsim_result_t netsim_send(netsim_t *ns, uint64_t now_us, const uint8_t *buf, s
                             uint64_t tag);
 /* Delivers the earliest packet due at or before now_us: returns 1 and fills
  * buf (cap bytes), *len, *tag, *at (its delivery time); 0 if none is due. */
-int netsim_recv(netsim_t *ns, uint64_t now_us, uint8_t *buf, size_t cap, size_t *len,
-                uint64_t *tag, uint64_t *at);
+int netsim_recv(netsim_t *ns, uint64_t now_us, uint8_t *buf, size_t cap, size_t *len, uint64_t *tag,
+                uint64_t *at);
 /* The delivery time of the next packet, or UINT64_MAX. */
 uint64_t netsim_next(const netsim_t *ns);
 const netsim_stats_t *netsim_stats(const netsim_t *ns);

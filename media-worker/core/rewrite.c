@@ -92,15 +92,22 @@ void rw_hist_init(rw_hist_t *h)
 void rw_hist_put(rw_hist_t *h, int layer, uint16_t src_seq, const rw_out_t *o)
 {
     rw_hist_entry_t *e = &h->e[o->seq & (RW_HIST - 1)];
-    e->valid = 1;
-    e->layer = (int8_t)layer;
+    e->layer1 = (uint8_t)(layer + 1);
     e->src_seq = src_seq;
-    e->out = *o;
-    e->last_rtx_us = 0;
+    e->seq = o->seq;
+    e->ts = o->ts;
+    e->picid = o->picid;
+    e->tl0 = o->tl0;
+    e->last_rtx_ms = 0;
 }
 
 rw_hist_entry_t *rw_hist_get(rw_hist_t *h, uint16_t out_seq)
 {
     rw_hist_entry_t *e = &h->e[out_seq & (RW_HIST - 1)];
-    return e->valid && e->out.seq == out_seq ? e : NULL;
+    return e->layer1 != 0 && e->seq == out_seq ? e : NULL;
+}
+
+rw_out_t rw_hist_out(const rw_hist_entry_t *e, uint32_t ssrc)
+{
+    return (rw_out_t){.ssrc = ssrc, .seq = e->seq, .ts = e->ts, .picid = e->picid, .tl0 = e->tl0};
 }

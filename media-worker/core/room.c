@@ -12,6 +12,7 @@ room_t *room_new(const char *id, void *user)
     room_t *r = vc_calloc(1, sizeof(*r));
     snprintf(r->id, sizeof(r->id), "%s", id);
     r->lobby_enabled = 1;
+    r->max_parts = ROOM_MAX_PARTICIPANTS;
     r->user = user;
     return r;
 }
@@ -26,6 +27,13 @@ static void room_idents_free(room_ident_t *l)
     }
 }
 
+/* Frees one participant and its m-lines. */
+static void room_part_free(room_part_t *p)
+{
+    free(p->ml);
+    free(p);
+}
+
 /* Frees r and its participants. */
 void room_free(room_t *r)
 {
@@ -34,7 +42,7 @@ void room_free(room_t *r)
     while (r->parts != NULL) {
         room_part_t *p = r->parts;
         r->parts = p->next;
-        free(p);
+        room_part_free(p);
     }
     while (r->lobby != NULL)
         room_lobby_remove(r, r->lobby);
@@ -64,58 +72,108 @@ static uint32_t room_out_ssrc(room_part_t *sub, const room_part_t *pub, size_t i
     return h ? h : 1;
 }
 
+/* Appends a zeroed m-line of kind, growing the array (by doubling: most
+ * participants see a few tracks). NULL when p has ROOM_MAX_MLINES. */
+static room_mline_t *room_ml_append(room_part_t *p, sdp_kind_t kind)
+{
+    if (p->n_ml == ROOM_MAX_MLINES)
+        return NULL;
+    if (p->n_ml == p->cap_ml) {
+        size_t cap = p->cap_ml ? p->cap_ml * 2 : 4;
+        if (cap > ROOM_MAX_MLINES)
+            cap = ROOM_MAX_MLINES;
+        p->ml = vc_realloc(p->ml, cap * sizeof(*p->ml));
+        p->cap_ml = cap;
+    }
+    room_mline_t *m = &p->ml[p->n_ml++];
+    memset(m, 0, sizeof(*m));
+    m->kind = kind;
+    return m;
+}
+
+/* The subscription m-line of sub bound to (pub, kind), or NULL. */
+static room_mline_t *room_sub_find(room_part_t *sub, const room_part_t *pub, sdp_kind_t kind)
+{
+    for (size_t i = 2; i < sub->n_ml; i++)
+        if (sub->ml[i].pub == pub && sub->ml[i].kind == kind)
+            return &sub->ml[i];
+    return NULL;
+}
+
 /* Binds an m-line of sub to publisher pub's kind: reuses an m-line an
- * answer confirmed inactive, else appends. Returns 0 or -1 when full. */
+ * answer confirmed inactive, else appends. What the outstanding offer said
+ * about a reused m-line stays (room_offer_again, room_apply_answer read
+ * it). Returns 0, or -1 when sub has no m-line left (sub->overflow). */
 static int room_sub_bind(room_part_t *sub, room_part_t *pub, sdp_kind_t kind)
 {
     room_mline_t *m = NULL;
     for (size_t i = 2; i < sub->n_ml && m == NULL; i++)
         if (sub->ml[i].pub == NULL && sub->ml[i].kind == kind && sub->ml[i].answered_inactive)
             m = &sub->ml[i];
-    if (m == NULL) {
-        if (sub->n_ml == ROOM_MAX_MLINES)
-            return -1;
-        m = &sub->ml[sub->n_ml++];
+    if (m == NULL && (m = room_ml_append(sub, kind)) == NULL) {
+        sub->overflow = 1;
+        return -1;
     }
-    memset(m, 0, sizeof(*m));
-    m->kind = kind;
     m->pub = pub;
-    snprintf(m->track, sizeof(m->track), "%s-%c", pub->id, kind == SDP_KIND_AUDIO ? 'a' : 'v');
+    m->live = 0;
+    m->answered_inactive = 0;
     size_t idx = (size_t)(m - sub->ml);
     m->out_ssrc = room_out_ssrc(sub, pub, idx, 0);
-    if (kind == SDP_KIND_VIDEO)
-        m->out_rtx = room_out_ssrc(sub, pub, idx, 1);
+    m->out_rtx = kind == SDP_KIND_VIDEO ? room_out_ssrc(sub, pub, idx, 1) : 0;
     sub->dirty = 1;
     return 0;
 }
 
-/* Free m-lines sub would need for one more publisher. */
-static int room_sub_room_for(const room_part_t *sub)
+/* sub's m-line for (pub, kind), if any, turns inactive. */
+static void room_sub_unbind(room_part_t *sub, const room_part_t *pub, sdp_kind_t kind)
 {
-    size_t free_a = 0, free_v = 0;
-    for (size_t i = 2; i < sub->n_ml; i++)
-        if (sub->ml[i].pub == NULL && sub->ml[i].answered_inactive)
-            *(sub->ml[i].kind == SDP_KIND_AUDIO ? &free_a : &free_v) += 1;
-    size_t need = (free_a ? 0 : 1) + (free_v ? 0 : 1);
-    return sub->n_ml + need <= ROOM_MAX_MLINES;
+    room_mline_t *m = room_sub_find(sub, pub, kind);
+    if (m == NULL)
+        return; /* hidden from sub */
+    m->pub = NULL;
+    m->live = 0;
+    sub->dirty = 1;
+}
+
+/* Binds every track published by others that sub does not have yet, in
+ * join order, until its m-lines run out. */
+static void room_sub_fill(room_part_t *sub)
+{
+    sub->overflow = 0;
+    for (room_part_t *q = sub->room->parts; q != NULL; q = q->next) {
+        if (q == sub)
+            continue;
+        for (int k = SDP_KIND_AUDIO; k <= SDP_KIND_VIDEO; k++)
+            if (q->published[k] && room_sub_find(sub, q, (sdp_kind_t)k) == NULL &&
+                room_sub_bind(sub, q, (sdp_kind_t)k) != 0)
+                return;
+    }
+}
+
+/* Published tracks of others sub has no m-line for. */
+static size_t room_sub_hidden(room_part_t *sub)
+{
+    size_t n = 0;
+    for (room_part_t *q = sub->room->parts; q != NULL; q = q->next)
+        for (int k = SDP_KIND_AUDIO; k <= SDP_KIND_VIDEO; k++)
+            if (q != sub && q->published[k] && room_sub_find(sub, q, (sdp_kind_t)k) == NULL)
+                n++;
+    return n;
 }
 
 /* Adds p without an identity. */
-room_part_t *room_join(room_t *r, const char *id, const char *name, const char *role,
-                       void *user)
+room_part_t *room_join(room_t *r, const char *id, const char *name, const char *role, void *user)
 {
     return room_join_as(r, id, name, role, NULL, user);
 }
 
-/* Adds p with its two publish m-lines and cross-subscribes it. */
+/* Adds p with its two publish m-lines and subscriptions to what others
+ * publish now; nobody else changes. */
 room_part_t *room_join_as(room_t *r, const char *id, const char *name, const char *role,
                           const char *identity, void *user)
 {
-    if (r->n_parts + 1 > (ROOM_MAX_MLINES - 2) / 2)
+    if (r->n_parts >= r->max_parts)
         return NULL;
-    for (room_part_t *q = r->parts; q != NULL; q = q->next)
-        if (!room_sub_room_for(q))
-            return NULL;
     room_part_t *p = vc_calloc(1, sizeof(*p));
     snprintf(p->id, sizeof(p->id), "%s", id);
     snprintf(p->name, sizeof(p->name), "%s", name);
@@ -124,25 +182,20 @@ room_part_t *room_join_as(room_t *r, const char *id, const char *name, const cha
     p->audio = p->video = 1;
     p->room = r;
     p->user = user;
-    p->ml[0].kind = SDP_KIND_AUDIO;
-    p->ml[1].kind = SDP_KIND_VIDEO;
-    p->n_ml = 2;
+    room_ml_append(p, SDP_KIND_AUDIO);
+    room_ml_append(p, SDP_KIND_VIDEO);
     p->dirty = 1;
-    for (room_part_t *q = r->parts; q != NULL; q = q->next) {
-        room_sub_bind(p, q, SDP_KIND_AUDIO);
-        room_sub_bind(p, q, SDP_KIND_VIDEO);
-        room_sub_bind(q, p, SDP_KIND_AUDIO);
-        room_sub_bind(q, p, SDP_KIND_VIDEO);
-    }
     room_part_t **tail = &r->parts; /* join order, for rosters */
     while (*tail != NULL)
         tail = &(*tail)->next;
     *tail = p;
     r->n_parts++;
+    room_sub_fill(p);
     return p;
 }
 
-/* Unlinks and frees p; everyone's m-lines for it turn inactive. */
+/* Unlinks and frees p; everyone's m-lines for its tracks turn inactive. A
+ * participant that published nothing costs the others nothing. */
 void room_leave(room_t *r, room_part_t *p)
 {
     room_part_t **pp = &r->parts;
@@ -152,37 +205,65 @@ void room_leave(room_t *r, room_part_t *p)
         return;
     *pp = p->next;
     r->n_parts--;
-    for (room_part_t *q = r->parts; q != NULL; q = q->next) {
-        for (size_t i = 2; i < q->n_ml; i++) {
-            if (q->ml[i].pub != p)
-                continue;
-            q->ml[i].pub = NULL;
-            q->ml[i].live = 0;
-            q->ml[i].track[0] = '\0';
-            q->dirty = 1;
-        }
-    }
-    free(p);
+    for (int k = SDP_KIND_AUDIO; k <= SDP_KIND_VIDEO; k++)
+        if (p->published[k])
+            for (room_part_t *q = r->parts; q != NULL; q = q->next)
+                room_sub_unbind(q, p, (sdp_kind_t)k);
+    room_part_free(p);
 }
 
-/* Records p's SSRCs for kind and dirties subscribers bound to it. */
-int room_set_published(room_part_t *p, sdp_kind_t kind, uint32_t ssrc, uint32_t rtx)
+/* Binds or unbinds (p, kind) in every other participant. */
+int room_publish(room_part_t *p, sdp_kind_t kind, int on)
 {
-    if (kind > SDP_KIND_VIDEO || (p->ssrc[kind] == ssrc && p->rtx[kind] == rtx))
+    on = on != 0;
+    if (kind > SDP_KIND_VIDEO || p->published[kind] == on)
         return 0;
-    p->ssrc[kind] = ssrc;
-    p->rtx[kind] = rtx;
-    for (room_part_t *q = p->room->parts; q != NULL; q = q->next)
-        for (size_t i = 2; i < q->n_ml; i++)
-            if (q->ml[i].pub == p && q->ml[i].kind == kind)
-                q->dirty = 1;
+    p->published[kind] = on;
+    for (room_part_t *q = p->room->parts; q != NULL; q = q->next) {
+        if (q == p)
+            continue;
+        if (on)
+            room_sub_bind(q, p, kind);
+        else
+            room_sub_unbind(q, p, kind);
+    }
     return 1;
 }
 
-/* Describes m-line i of p for the SDP builder. */
-static void room_offer_mline(room_part_t *p, size_t i, sdp_offer_mline_t *o)
+/* Records p's SSRCs for kind; a known SSRC publishes the kind. */
+int room_set_published(room_part_t *p, sdp_kind_t kind, uint32_t ssrc, uint32_t rtx)
+{
+    if (kind > SDP_KIND_VIDEO)
+        return 0;
+    int changed = p->ssrc[kind] != ssrc || p->rtx[kind] != rtx;
+    p->ssrc[kind] = ssrc;
+    p->rtx[kind] = rtx;
+    if (ssrc != 0)
+        changed |= room_publish(p, kind, 1);
+    return changed;
+}
+
+/* Records what the offer says about subscription m-line i of p. */
+static void room_offer_snap(room_part_t *p, size_t i)
 {
     room_mline_t *m = &p->ml[i];
+    m->offered_inactive = m->pub == NULL;
+    if (m->pub == NULL) {
+        m->stream[0] = m->track[0] = '\0';
+        m->offered_ssrc = m->offered_rtx = 0;
+        return;
+    }
+    snprintf(m->stream, sizeof(m->stream), "%s", m->pub->id);
+    snprintf(m->track, sizeof(m->track), "%s-%c", m->pub->id,
+             m->kind == SDP_KIND_AUDIO ? 'a' : 'v');
+    m->offered_ssrc = m->out_ssrc;
+    m->offered_rtx = m->out_rtx;
+}
+
+/* Describes m-line i of p as the outstanding/last offer has it. */
+static void room_offer_desc(const room_part_t *p, size_t i, sdp_offer_mline_t *o)
+{
+    const room_mline_t *m = &p->ml[i];
     memset(o, 0, sizeof(*o));
     o->kind = m->kind;
     if (i < 2) {
@@ -190,17 +271,16 @@ static void room_offer_mline(room_part_t *p, size_t i, sdp_offer_mline_t *o)
         o->simulcast = m->kind == SDP_KIND_VIDEO;
         return;
     }
-    m->offered_inactive = m->pub == NULL;
-    if (m->pub == NULL) {
+    if (m->offered_inactive) {
         o->dir = SDP_DIR_INACTIVE;
         return;
     }
     o->dir = SDP_DIR_SENDONLY;
-    o->msid_stream = m->pub->id;
+    o->msid_stream = m->stream;
     o->msid_track = m->track;
-    /* The worker's rewritten stream, once the publisher sends something. */
-    o->ssrc = m->pub->ssrc[m->kind] ? m->out_ssrc : 0;
-    o->rtx_ssrc = o->ssrc ? m->out_rtx : 0;
+    /* The worker's rewritten stream: its SSRCs are fixed per binding. */
+    o->ssrc = m->offered_ssrc;
+    o->rtx_ssrc = m->offered_rtx;
 }
 
 /* One outstanding offer at a time; a dirty session gets the next one. */
@@ -208,13 +288,28 @@ int room_offer_begin(room_part_t *p, int force, sdp_offer_mline_t *out, size_t m
 {
     if (p->offer_out || (!p->dirty && !force) || max < p->n_ml)
         return 0;
-    for (size_t i = 0; i < p->n_ml; i++)
-        room_offer_mline(p, i, &out[i]);
+    for (size_t i = 0; i < p->n_ml; i++) {
+        if (i >= 2)
+            room_offer_snap(p, i);
+        room_offer_desc(p, i, &out[i]);
+    }
     *n = p->n_ml;
     p->n_offered = p->n_ml;
+    p->n_hidden = p->overflow ? room_sub_hidden(p) : 0;
     p->offer_out = 1;
     p->dirty = 0;
     p->version++;
+    return 1;
+}
+
+/* From the snapshots room_offer_begin took: identical output. */
+int room_offer_again(room_part_t *p, sdp_offer_mline_t *out, size_t max, size_t *n)
+{
+    if (!p->offer_out || max < p->n_offered)
+        return 0;
+    for (size_t i = 0; i < p->n_offered; i++)
+        room_offer_desc(p, i, &out[i]);
+    *n = p->n_offered;
     return 1;
 }
 
@@ -227,8 +322,7 @@ static room_err_t room_check_answer(const room_part_t *p, const sdp_answer_t *a,
         return ROOM_ERR_STATE;
     }
     if (a->n_mlines != p->n_offered) {
-        snprintf(err, errlen, "answer has %zu m-lines, the offer %zu", a->n_mlines,
-                 p->n_offered);
+        snprintf(err, errlen, "answer has %zu m-lines, the offer %zu", a->n_mlines, p->n_offered);
         return ROOM_ERR_MISMATCH;
     }
     for (size_t i = 0; i < a->n_mlines; i++) {
@@ -243,13 +337,26 @@ static room_err_t room_check_answer(const room_part_t *p, const sdp_answer_t *a,
     return ROOM_OK;
 }
 
+/* A publish m-line of the answer: sending directions publish (RFC 3264
+ * 6.1: no direction attribute means sendrecv), and its SSRCs if listed. */
+static void room_answer_publish(room_part_t *p, sdp_kind_t kind, const sdp_answer_mline_t *am)
+{
+    int on = !am->rejected && (am->dir == SDP_DIR_SENDONLY || am->dir == SDP_DIR_SENDRECV ||
+                               am->dir == SDP_DIR_NONE);
+    uint32_t rtx, ssrc = sdp_mline_media_ssrc(am, &rtx);
+    if (on && ssrc != 0)
+        room_set_published(p, kind, ssrc, rtx);
+    room_publish(p, kind, on);
+}
+
 /* Validates, then takes accepted payload types, inactive confirmations and
- * the publisher SSRCs of mids 0 and 1. */
+ * what mids 0 and 1 publish; hidden tracks may take freed m-lines. */
 room_err_t room_apply_answer(room_part_t *p, const sdp_answer_t *a, char *err, size_t errlen)
 {
     room_err_t rc = room_check_answer(p, a, err, errlen);
     if (rc != ROOM_OK)
         return rc;
+    int freed = 0;
     for (size_t i = 0; i < a->n_mlines; i++) {
         const sdp_answer_mline_t *am = &a->mlines[i];
         room_mline_t *m = &p->ml[i];
@@ -261,16 +368,17 @@ room_err_t room_apply_answer(room_part_t *p, const sdp_answer_t *a, char *err, s
         m->ext_twcc = am->rejected ? 0 : am->ext_twcc;
         m->ext_rid = am->rejected ? 0 : am->ext_rid;
         m->ext_rrid = am->rejected ? 0 : am->ext_rrid;
-        if (i < 2) {
-            uint32_t rtx, ssrc = sdp_mline_media_ssrc(am, &rtx);
-            if (ssrc != 0 && !am->rejected)
-                room_set_published(p, m->kind, ssrc, rtx);
+        if (i < 2)
             continue;
-        }
         m->answered_inactive = m->offered_inactive;
         m->live = !m->offered_inactive && m->pub != NULL && !am->rejected;
+        freed |= m->answered_inactive && m->pub == NULL;
     }
     p->offer_out = 0;
+    for (size_t i = 0; i < 2; i++)
+        room_answer_publish(p, p->ml[i].kind, &a->mlines[i]);
+    if (p->overflow && freed)
+        room_sub_fill(p);
     return ROOM_OK;
 }
 
@@ -419,10 +527,14 @@ int room_part_privileged(const room_part_t *p)
 }
 
 static const char *const room_act_names[] = {
-    [ROOM_ACT_ADMIT] = "admit",         [ROOM_ACT_DENY] = "deny",
-    [ROOM_ACT_ADMIT_ALL] = "admit_all", [ROOM_ACT_SET_LOBBY] = "set_lobby",
-    [ROOM_ACT_MUTE] = "mute",           [ROOM_ACT_ASK_UNMUTE] = "ask_unmute",
-    [ROOM_ACT_REMOVE] = "remove",       [ROOM_ACT_PROMOTE] = "promote",
+    [ROOM_ACT_ADMIT] = "admit",
+    [ROOM_ACT_DENY] = "deny",
+    [ROOM_ACT_ADMIT_ALL] = "admit_all",
+    [ROOM_ACT_SET_LOBBY] = "set_lobby",
+    [ROOM_ACT_MUTE] = "mute",
+    [ROOM_ACT_ASK_UNMUTE] = "ask_unmute",
+    [ROOM_ACT_REMOVE] = "remove",
+    [ROOM_ACT_PROMOTE] = "promote",
     [ROOM_ACT_END] = "end",
 };
 
@@ -443,15 +555,15 @@ room_part_t *room_find_part(room_t *r, const char *id)
 }
 
 /* The sender's own room is the only place a target is looked for. */
-room_mod_t room_mod_check(room_t *r, const room_part_t *sender, room_act_t act,
-                          const char *target, room_part_t **part, room_waiter_t **waiter)
+room_mod_t room_mod_check(room_t *r, const room_part_t *sender, room_act_t act, const char *target,
+                          room_part_t **part, room_waiter_t **waiter)
 {
     if (act >= ROOM_ACT_NONE || !room_part_privileged(sender) || sender->room != r)
         return ROOM_MOD_FORBIDDEN;
     room_part_t *p = NULL;
     room_waiter_t *w = NULL;
-    int in_call = act == ROOM_ACT_MUTE || act == ROOM_ACT_ASK_UNMUTE ||
-                  act == ROOM_ACT_PROMOTE || act == ROOM_ACT_REMOVE;
+    int in_call = act == ROOM_ACT_MUTE || act == ROOM_ACT_ASK_UNMUTE || act == ROOM_ACT_PROMOTE ||
+                  act == ROOM_ACT_REMOVE;
     int in_lobby = act == ROOM_ACT_ADMIT || act == ROOM_ACT_DENY || act == ROOM_ACT_REMOVE;
     if (!in_call && !in_lobby)
         goto ok;
@@ -471,8 +583,8 @@ ok:
     return ROOM_MOD_OK;
 }
 
-room_waiter_t *room_lobby_add(room_t *r, const char *id, const char *name,
-                              const char *identity, int removed_before, void *user)
+room_waiter_t *room_lobby_add(room_t *r, const char *id, const char *name, const char *identity,
+                              int removed_before, void *user)
 {
     room_waiter_t *w = vc_calloc(1, sizeof(*w));
     snprintf(w->id, sizeof(w->id), "%s", id);

@@ -291,8 +291,7 @@ void rtcp_rtt_sent(rtcp_rtt_t *r, uint64_t ntp, uint64_t now_us)
     r->next++;
 }
 
-int rtcp_rtt_block(rtcp_rtt_t *r, uint32_t lsr, uint32_t dlsr, uint64_t now_us,
-                   uint64_t *rtt_us)
+int rtcp_rtt_block(rtcp_rtt_t *r, uint32_t lsr, uint32_t dlsr, uint64_t now_us, uint64_t *rtt_us)
 {
     if (lsr == 0) /* RFC 3550 6.4.1: no SR received yet */
         return 0;

@@ -41,7 +41,7 @@ typedef enum {
     RTCP_ERR_VERSION, /* version is not 2 */
     RTCP_ERR_LENGTH,  /* a sub-packet's length contradicts its type */
     RTCP_ERR_TOO_MANY,
-    RTCP_ERR_TYPE,    /* the first packet is not SR/RR (RFC 3550 6.1), or PT < 192 */
+    RTCP_ERR_TYPE, /* the first packet is not SR/RR (RFC 3550 6.1), or PT < 192 */
 } rtcp_err_t;
 
 /* Splits buf into sub-packets and checks each one's length against its type.
@@ -114,7 +114,6 @@ void rtcp_rtt_sent(rtcp_rtt_t *r, uint64_t ntp, uint64_t now_us);
 /* A report block's LSR and DLSR (1/65536 s) received at now_us. Returns 1
  * and the smoothed round trip in *rtt_us if LSR names an SR sent and the
  * sample is sane (not negative, under RTCP_RTT_MAX_US), else 0. */
-int rtcp_rtt_block(rtcp_rtt_t *r, uint32_t lsr, uint32_t dlsr, uint64_t now_us,
-                   uint64_t *rtt_us);
+int rtcp_rtt_block(rtcp_rtt_t *r, uint32_t lsr, uint32_t dlsr, uint64_t now_us, uint64_t *rtt_us);
 
 #endif

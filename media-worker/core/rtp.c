@@ -168,8 +168,7 @@ void rtp_rx_report(rtp_rx_stats_t *s, uint64_t now_us, rtp_rx_report_t *out)
     s->expected_prior = expected;
     s->received_prior = s->received;
     int64_t lost_int = (int64_t)exp_int - (int64_t)rec_int;
-    out->fraction_lost = (exp_int == 0 || lost_int <= 0) ? 0
-                                                         : (uint8_t)((lost_int << 8) / exp_int);
+    out->fraction_lost = (exp_int == 0 || lost_int <= 0) ? 0 : (uint8_t)((lost_int << 8) / exp_int);
     out->cumulative_lost = (int32_t)lost;
     out->ext_highest_seq = ext_max;
     out->jitter = s->jitter_q4 >> 4;

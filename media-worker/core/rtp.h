@@ -13,8 +13,8 @@ typedef struct {
     uint8_t padding, extension, csrc_count, marker, pt;
     uint16_t seq;
     uint32_t ts, ssrc;
-    uint16_t ext_profile;    /* valid when extension */
-    size_t ext_off, ext_len; /* extension data (after the 4-byte ext header), bytes */
+    uint16_t ext_profile;            /* valid when extension */
+    size_t ext_off, ext_len;         /* extension data (after the 4-byte ext header), bytes */
     size_t payload_off, payload_len; /* without padding */
     uint8_t pad_len;
 } rtp_header_t;
@@ -39,10 +39,10 @@ typedef struct {
     uint32_t cycles, base_seq, bad_seq, probation;
     uint32_t received, expected_prior, received_prior;
     int64_t transit;
-    uint32_t jitter_q4;      /* jitter in timestamp units << 4 */
+    uint32_t jitter_q4; /* jitter in timestamp units << 4 */
     uint32_t clock_rate;
-    uint32_t last_sr_mid;    /* middle 32 bits of the last SR's NTP time */
-    uint64_t last_sr_us;     /* arrival of that SR, 0 if none */
+    uint32_t last_sr_mid; /* middle 32 bits of the last SR's NTP time */
+    uint64_t last_sr_us;  /* arrival of that SR, 0 if none */
 } rtp_rx_stats_t;
 
 void rtp_rx_init(rtp_rx_stats_t *s, uint32_t clock_rate);

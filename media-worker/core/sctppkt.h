@@ -13,10 +13,10 @@
 
 typedef enum {
     SCTP_PKT_OK = 0,
-    SCTP_PKT_SHORT,      /* no room for the common header and one chunk */
-    SCTP_PKT_CHUNK_LEN,  /* a chunk length below 4 or past the packet */
-    SCTP_PKT_PARAM_LEN,  /* a parameter length below 4 or past its chunk */
-    SCTP_PKT_FIXED_LEN,  /* a chunk shorter than its fixed part */
+    SCTP_PKT_SHORT,     /* no room for the common header and one chunk */
+    SCTP_PKT_CHUNK_LEN, /* a chunk length below 4 or past the packet */
+    SCTP_PKT_PARAM_LEN, /* a parameter length below 4 or past its chunk */
+    SCTP_PKT_FIXED_LEN, /* a chunk shorter than its fixed part */
 } sctp_pkt_err_t;
 
 /* Walks the chunks (and the parameters of INIT, INIT ACK, RE-CONFIG,

@@ -66,18 +66,18 @@ static void sdp_put_codecs(sdp_out_t *o, sdp_kind_t kind)
     };
     for (size_t i = 0; i < sizeof(vc) / sizeof(vc[0]); i++) {
         sdp_put(o, "a=rtpmap:%d %s/90000\r\n", vc[i].pt, vc[i].name);
-        sdp_put(o, "a=rtcp-fb:%d goog-remb\r\na=rtcp-fb:%d transport-cc\r\n", vc[i].pt,
-                vc[i].pt);
+        sdp_put(o, "a=rtcp-fb:%d goog-remb\r\na=rtcp-fb:%d transport-cc\r\n", vc[i].pt, vc[i].pt);
         sdp_put(o, "a=rtcp-fb:%d ccm fir\r\n", vc[i].pt);
         sdp_put(o, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\n", vc[i].pt, vc[i].pt);
         if (vc[i].fmtp != NULL)
             sdp_put(o, "a=fmtp:%d %s\r\n", vc[i].pt, vc[i].fmtp);
-        sdp_put(o, "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n", vc[i].rtx, vc[i].rtx,
-                vc[i].pt);
+        sdp_put(o, "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n", vc[i].rtx, vc[i].rtx, vc[i].pt);
     }
 }
 
-/* The a=msid / a=ssrc lines of a sendonly m-line. */
+/* The a=msid line of a sendonly m-line (RFC 8830; its stream id is what
+ * browsers group tracks by) and the SSRCs the worker sends with (cname
+ * only: a=ssrc msid attributes are the legacy form of a=msid). */
 static void sdp_put_ssrcs(sdp_out_t *o, const sdp_offer_mline_t *m)
 {
     sdp_put(o, "a=msid:%s %s\r\n", m->msid_stream, m->msid_track);
@@ -86,10 +86,8 @@ static void sdp_put_ssrcs(sdp_out_t *o, const sdp_offer_mline_t *m)
     if (m->rtx_ssrc != 0)
         sdp_put(o, "a=ssrc-group:FID %u %u\r\n", m->ssrc, m->rtx_ssrc);
     uint32_t s[2] = {m->ssrc, m->rtx_ssrc};
-    for (int i = 0; i < 2 && s[i] != 0; i++) {
+    for (int i = 0; i < 2 && s[i] != 0; i++)
         sdp_put(o, "a=ssrc:%u cname:%s\r\n", s[i], m->msid_stream);
-        sdp_put(o, "a=ssrc:%u msid:%s %s\r\n", s[i], m->msid_stream, m->msid_track);
-    }
 }
 
 /* Header extensions (RFC 8285): audio level on audio, transport-wide seq
@@ -122,7 +120,17 @@ static void sdp_put_simulcast(sdp_out_t *o)
     sdp_put(o, "\r\n");
 }
 
-/* One media section (RFC 8829 5.2.1 for what an offer carries). */
+/* The candidates, once, in the first media section: every m-line is in
+ * one BUNDLE group on one transport (RFC 8843 7.1.1 / 8839 4.1). */
+static void sdp_put_candidates(sdp_out_t *o, const sdp_offer_t *of)
+{
+    for (size_t k = 0; k < of->n_candidates; k++)
+        sdp_put(o, "a=%s\r\n", of->candidates[k]);
+    sdp_put(o, "a=end-of-candidates\r\n");
+}
+
+/* One media section (RFC 8829 5.2.1 for what an offer carries). ICE and
+ * DTLS attributes are at session level (the same for every m-line). */
 static void sdp_put_mline(sdp_out_t *o, const sdp_offer_t *of, size_t i)
 {
     const sdp_offer_mline_t *m = &of->mlines[i];
@@ -131,9 +139,7 @@ static void sdp_put_mline(sdp_out_t *o, const sdp_offer_t *of, size_t i)
     else
         sdp_put(o, "m=video 9 UDP/TLS/RTP/SAVPF %d %d %d %d\r\n", SDP_PT_VP8, SDP_PT_VP8_RTX,
                 SDP_PT_H264, SDP_PT_H264_RTX);
-    sdp_put(o, "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
-    sdp_put(o, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", of->ice_ufrag, of->ice_pwd);
-    sdp_put(o, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n", of->fingerprint);
+    sdp_put(o, "c=IN IP4 0.0.0.0\r\n");
     sdp_put(o, "a=mid:%zu\r\n", i);
     sdp_put(o, "a=%s\r\n", sdp_dir_str(m->dir));
     sdp_put(o, "a=rtcp-mux\r\na=rtcp-rsize\r\n");
@@ -143,29 +149,21 @@ static void sdp_put_mline(sdp_out_t *o, const sdp_offer_t *of, size_t i)
         sdp_put_simulcast(o);
     if (m->dir == SDP_DIR_SENDONLY && m->msid_stream != NULL && m->msid_track != NULL)
         sdp_put_ssrcs(o, m);
-    if (i == 0 || !of->candidates_first_only) {
-        for (size_t k = 0; k < of->n_candidates; k++)
-            sdp_put(o, "a=%s\r\n", of->candidates[k]);
-        sdp_put(o, "a=end-of-candidates\r\n");
-    }
+    if (i == 0)
+        sdp_put_candidates(o, of);
 }
 
 /* RFC 8841 5: the data channel section (SCTP over DTLS, BUNDLEd). */
-static void sdp_put_app(sdp_out_t *o, const sdp_offer_t *of)
+static void sdp_put_app(sdp_out_t *o)
 {
     sdp_put(o, "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n");
-    sdp_put(o, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", of->ice_ufrag, of->ice_pwd);
-    sdp_put(o, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n", of->fingerprint);
     sdp_put(o, "a=mid:%s\r\na=sctp-port:%d\r\na=max-message-size:%d\r\n", SDP_APP_MID,
             SDP_SCTP_PORT, SDP_MAX_MESSAGE_SIZE);
-    if (!of->candidates_first_only) {
-        for (size_t k = 0; k < of->n_candidates; k++)
-            sdp_put(o, "a=%s\r\n", of->candidates[k]);
-        sdp_put(o, "a=end-of-candidates\r\n");
-    }
 }
 
-/* Builds the whole offer: session part, BUNDLE group, then each m-line. */
+/* Builds the whole offer: session part (with the ICE and DTLS attributes
+ * every m-line shares, RFC 8839 5.4 / RFC 8122 5), BUNDLE group, then each
+ * m-line. */
 int sdp_build_offer(const sdp_offer_t *of, char *buf, size_t cap, size_t *len)
 {
     if (cap == 0 || of->n_mlines == 0 || of->ice_ufrag == NULL || of->ice_pwd == NULL ||
@@ -184,13 +182,15 @@ int sdp_build_offer(const sdp_offer_t *of, char *buf, size_t cap, size_t *len)
     if (of->datachannel && of->n_mlines <= SDP_APP_INDEX)
         sdp_put(&o, " %s", SDP_APP_MID);
     sdp_put(&o, "\r\na=msid-semantic: WMS *\r\n");
+    sdp_put(&o, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", of->ice_ufrag, of->ice_pwd);
+    sdp_put(&o, "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\n", of->fingerprint);
     for (size_t i = 0; i < of->n_mlines; i++) {
         if (of->datachannel && i == SDP_APP_INDEX)
-            sdp_put_app(&o, of);
+            sdp_put_app(&o);
         sdp_put_mline(&o, of, i);
     }
     if (of->datachannel && of->n_mlines <= SDP_APP_INDEX)
-        sdp_put_app(&o, of);
+        sdp_put_app(&o);
     if (o.overflow)
         return -1;
     *len = o.len;
@@ -201,7 +201,7 @@ int sdp_build_offer(const sdp_offer_t *of, char *buf, size_t cap, size_t *len)
 
 typedef struct {
     sdp_answer_t *a;
-    sdp_answer_mline_t *m; /* current media section, NULL at session level */
+    sdp_answer_mline_t *m;     /* current media section, NULL at session level */
     sdp_answer_mline_t app_ml; /* scratch for the m=application section */
     int in_app;                /* ps->m is app_ml */
     char *err;

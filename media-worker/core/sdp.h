@@ -37,7 +37,8 @@ extern const char *const sdp_rids[SDP_MAX_RIDS];
 #define SDP_SCTP_PORT 5000
 #define SDP_MAX_MESSAGE_SIZE 262144
 
-#define SDP_MAX_MLINES 128
+/* Media m-lines an answer may have: room.h's ROOM_MAX_MLINES fits. */
+#define SDP_MAX_MLINES 64
 #define SDP_MAX_SSRCS 8
 #define SDP_MAX_CANDIDATES 16
 #define SDP_MAX_CANDIDATE 512
@@ -75,17 +76,18 @@ typedef struct {
 typedef struct {
     uint64_t session_id, version;
     const char *ice_ufrag, *ice_pwd;
-    const char *fingerprint; /* sha-256, "AB:CD:..." */
-    const char *const *candidates; /* "candidate:..." without "a=" */
+    const char *fingerprint;       /* sha-256, "AB:CD:..." */
+    const char *const *candidates; /* "candidate:..." without "a=", in the first m-line */
     size_t n_candidates;
-    int candidates_first_only; /* 1: candidates only in the first m-line */
     const sdp_offer_mline_t *mlines;
     size_t n_mlines;
     int datachannel; /* 1: add the m=application section (SDP_APP_MID) */
 } sdp_offer_t;
 
-/* Writes the offer with CRLF line ends and a NUL into buf. Returns 0 and
- * *len, or -1 if it does not fit in cap or the input is invalid. */
+/* Writes the offer with CRLF line ends and a NUL into buf: ICE and DTLS
+ * attributes once at session level, candidates once in the first m-line
+ * (everything is BUNDLEd). Returns 0 and *len, or -1 if it does not fit in
+ * cap or the input is invalid. */
 int sdp_build_offer(const sdp_offer_t *o, char *buf, size_t cap, size_t *len);
 
 /* One m-line of an answer. */

@@ -14,16 +14,16 @@
 /* One layer of a published track, ordered low (0) to high. */
 typedef struct {
     uint16_t width, height;
-    uint64_t bps;     /* measured (or announced) bitrate */
-    int available;    /* sent by the publisher, or paused by dynacast (resumable) */
+    uint64_t bps;  /* measured (or announced) bitrate */
+    int available; /* sent by the publisher, or paused by dynacast (resumable) */
 } sc_layer_t;
 
 typedef struct {
-    int current;      /* layer being forwarded, -1 none */
-    int target;       /* layer wanted, -1 none (hidden) */
+    int current; /* layer being forwarded, -1 none */
+    int target;  /* layer wanted, -1 none (hidden) */
     uint16_t want_w, want_h;
-    uint64_t bw_bps;  /* bandwidth this track may use */
-    int up_cand;      /* pending upgrade candidate, -1 none */
+    uint64_t bw_bps; /* bandwidth this track may use */
+    int up_cand;     /* pending upgrade candidate, -1 none */
     uint64_t up_since;
     uint64_t upgrade_hold_us;
     uint32_t switches;
@@ -65,8 +65,8 @@ uint64_t sc_kf_deadline(const sc_kf_t *k);
 
 /* Dynacast for one published track. */
 typedef struct {
-    uint8_t needed;  /* collected between begin and end */
-    uint8_t active;  /* layers the publisher is told to send */
+    uint8_t needed; /* collected between begin and end */
+    uint8_t active; /* layers the publisher is told to send */
     uint64_t unneeded_since[SC_MAX_LAYERS];
     uint64_t pause_delay_us;
 } sc_dyn_t;

@@ -32,8 +32,6 @@ void twcc_rx_init(twcc_rx_t *rx, uint32_t sender_ssrc, uint32_t media_ssrc)
     memset(rx, 0, sizeof(*rx));
     rx->sender_ssrc = sender_ssrc;
     rx->media_ssrc = media_ssrc;
-    for (size_t i = 0; i < TWCC_RX_WINDOW; i++)
-        rx->tag[i] = -1;
 }
 
 int64_t twcc_seq_unwrap(int64_t ref, uint16_t seq)
@@ -68,8 +66,12 @@ void twcc_rx_packet(twcc_rx_t *rx, uint16_t seq, uint64_t now_us)
         rx->next_seq = rx->max_seq - TWCC_RX_WINDOW + 1;
     if (ext < rx->next_seq)
         return;
-    rx->tag[ext & TWCC_MASK] = ext;
-    rx->arrival[ext & TWCC_MASK] = now_us;
+    size_t i = (size_t)(ext & TWCC_MASK);
+    rx->tag[i] = (uint32_t)ext;
+    rx->arrival_lo[i] = (uint32_t)now_us;
+    rx->present[i / 64] |= 1ull << (i % 64);
+    if (now_us > rx->last_arrival_us)
+        rx->last_arrival_us = now_us;
 }
 
 size_t twcc_rx_pending(const twcc_rx_t *rx)
@@ -81,7 +83,15 @@ size_t twcc_rx_pending(const twcc_rx_t *rx)
 
 static int twcc_rx_has(const twcc_rx_t *rx, int64_t ext)
 {
-    return rx->tag[ext & TWCC_MASK] == ext;
+    size_t i = (size_t)(ext & TWCC_MASK);
+    return (rx->present[i / 64] >> (i % 64) & 1) && rx->tag[i] == (uint32_t)ext;
+}
+
+/* The full arrival time of a packet twcc_rx_has() found. */
+static uint64_t twcc_rx_arrival(const twcc_rx_t *rx, int64_t ext)
+{
+    uint32_t lo = rx->arrival_lo[ext & TWCC_MASK];
+    return rx->last_arrival_us - (uint32_t)((uint32_t)rx->last_arrival_us - lo);
 }
 
 /* Writes the packet status chunks for st[0..n) at out; returns bytes written
@@ -138,7 +148,7 @@ size_t twcc_rx_build(twcc_rx_t *rx, uint8_t *buf, size_t cap)
         }
     if (first < 0)
         return 0; /* only losses so far: wait for an arrival to anchor them */
-    uint64_t ref = rx->arrival[first & TWCC_MASK] / TWCC_REF_US;
+    uint64_t ref = twcc_rx_arrival(rx, first) / TWCC_REF_US;
     int64_t last_q = (int64_t)(ref * TWCC_REF_US);
 
     uint8_t st[TWCC_MAX_PER_FB];
@@ -149,7 +159,7 @@ size_t twcc_rx_build(twcc_rx_t *rx, uint8_t *buf, size_t cap)
         uint8_t sym = TWCC_NOT_RECEIVED;
         int64_t d = 0;
         if (twcc_rx_has(rx, s)) {
-            int64_t a = (int64_t)rx->arrival[s & TWCC_MASK];
+            int64_t a = (int64_t)twcc_rx_arrival(rx, s);
             int64_t diff = a - last_q;
             d = diff >= 0 ? (diff + TWCC_DELTA_US / 2) / TWCC_DELTA_US
                           : -((-diff + TWCC_DELTA_US / 2) / TWCC_DELTA_US);
@@ -197,8 +207,10 @@ size_t twcc_rx_build(twcc_rx_t *rx, uint8_t *buf, size_t cap)
     buf[17] = (uint8_t)(ref >> 8);
     buf[18] = (uint8_t)ref;
     buf[19] = rx->fb_count++;
-    for (int64_t s = base; s < base + (int64_t)n; s++)
-        rx->tag[s & TWCC_MASK] = -1;
+    for (int64_t s = base; s < base + (int64_t)n; s++) {
+        size_t i = (size_t)(s & TWCC_MASK);
+        rx->present[i / 64] &= ~(1ull << (i % 64));
+    }
     rx->next_seq = base + (int64_t)n;
     return o;
 }
@@ -282,7 +294,7 @@ twcc_err_t twcc_fb_parse(const uint8_t *buf, size_t len, twcc_fb_t *hdr, twcc_pk
             kind = 2;
         }
         for (size_t j = 0; j < k && idx < h.status_count; j++, idx++) {
-            uint8_t sym = kind == 0 ? (uint8_t)((c >> 13) & 3)
+            uint8_t sym = kind == 0   ? (uint8_t)((c >> 13) & 3)
                           : kind == 1 ? (uint8_t)((c >> (13 - j)) & 1)
                                       : (uint8_t)((c >> (12 - 2 * j)) & 3);
             if (sym == 3)

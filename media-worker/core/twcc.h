@@ -25,8 +25,13 @@ typedef struct {
     int started;
     int64_t next_seq; /* first extended seq not yet reported */
     int64_t max_seq;  /* highest extended seq seen */
-    int64_t tag[TWCC_RX_WINDOW];      /* extended seq stored in the slot, -1 empty */
-    uint64_t arrival[TWCC_RX_WINDOW]; /* µs */
+    /* Per slot (8 bytes, 16 kB per publisher): the low 32 bits of the
+     * extended seq and of the arrival time (the high bits come from
+     * last_arrival_us: unreported packets are at most seconds old). */
+    uint32_t tag[TWCC_RX_WINDOW];
+    uint32_t arrival_lo[TWCC_RX_WINDOW];
+    uint64_t present[TWCC_RX_WINDOW / 64]; /* bit: the slot holds a packet */
+    uint64_t last_arrival_us;
 } twcc_rx_t;
 
 void twcc_rx_init(twcc_rx_t *rx, uint32_t sender_ssrc, uint32_t media_ssrc);

@@ -8,17 +8,17 @@
 #include <stdint.h>
 
 typedef struct {
-    uint8_t start;      /* S: first packet of a partition */
-    uint8_t pid;        /* partition index */
+    uint8_t start;               /* S: first packet of a partition */
+    uint8_t pid;                 /* partition index */
     uint8_t has_picid, picid_15; /* M: 15-bit picture id */
     uint16_t picid;
     uint8_t has_tl0;
     uint8_t tl0picidx;
     uint8_t has_tid, has_keyidx;
     uint8_t tid, layer_sync, keyidx;
-    uint8_t keyframe;   /* first packet of a key frame */
-    uint16_t width, height; /* from a key frame's header, else 0 */
-    size_t hdr_len;     /* descriptor length; the VP8 payload starts here */
+    uint8_t keyframe;          /* first packet of a key frame */
+    uint16_t width, height;    /* from a key frame's header, else 0 */
+    size_t hdr_len;            /* descriptor length; the VP8 payload starts here */
     size_t picid_off, tl0_off; /* offsets inside the descriptor */
 } vp8_desc_t;
 

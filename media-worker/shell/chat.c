@@ -18,8 +18,7 @@
 
 static void mw_chat_sctp_send(const uint8_t *pkt, size_t len, void *user);
 static void mw_chat_sctp_state(mw_sctp_t *sc, int up, void *user);
-static void mw_chat_sctp_open(mw_sctp_t *sc, uint16_t sid, const char *label, int full,
-                              void *user);
+static void mw_chat_sctp_open(mw_sctp_t *sc, uint16_t sid, const char *label, int full, void *user);
 static void mw_chat_sctp_msg(mw_sctp_t *sc, uint16_t sid, int binary, const uint8_t *data,
                              size_t len, void *user);
 static void mw_chat_sctp_close(mw_sctp_t *sc, uint16_t sid, void *user);
@@ -136,8 +135,7 @@ static void mw_chat_sctp_state(mw_sctp_t *sc, int up, void *user)
 }
 
 /* The browser opened a channel: the one labelled "chat" carries chat. */
-static void mw_chat_sctp_open(mw_sctp_t *sc, uint16_t sid, const char *label, int full,
-                              void *user)
+static void mw_chat_sctp_open(mw_sctp_t *sc, uint16_t sid, const char *label, int full, void *user)
 {
     mw_session_t *s = user;
 

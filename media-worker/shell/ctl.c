@@ -13,7 +13,7 @@
 #include "common/util.h"
 #include "media-worker/shell/worker.h"
 
-#define MW_CTL_BATCH 256   /* messages per wakeup, then yield to media */
+#define MW_CTL_BATCH 256 /* messages per wakeup, then yield to media */
 #define MW_EDGE_SENDBUF 1024
 
 /* Finds the session a command names; NULL (dropped) if unknown. */

@@ -42,13 +42,18 @@ struct mw_dtls {
     void *user;
     const uint8_t *in; /* the datagram being handled, NULL if none */
     size_t in_len;
+    int busy; /* inside mw_dtls_handle: the read buffer may hold records */
     mw_srtp_keys_t keys;
     uint64_t app_dropped;
     mw_dtls_app_fn app; /* application data receiver, NULL: discard */
     void *app_user;
     char error[160];
-    uint8_t rbuf[MW_DTLS_READ_BUF];
 };
+
+/* Application data is read here and handed to the owner's callback at once;
+ * mw_dtls_handle is never re-entered from that callback (it only writes), so
+ * one buffer serves every endpoint of the thread instead of 2 kB each. */
+static __thread uint8_t mw_dtls_rbuf[MW_DTLS_READ_BUF];
 
 static pthread_once_t mw_dtls_bio_once = PTHREAD_ONCE_INIT;
 static BIO_METHOD *mw_dtls_bio_meth;
@@ -357,6 +362,27 @@ fail:
     return NULL;
 }
 
+/* Memory: once connected, OpenSSL's DTLS record buffers (about 17 kB read
+ * plus 17 kB write per endpoint) would stay allocated for the life of the
+ * session, yet they carry only the rare SCTP record and alerts. They are
+ * allocated before every SSL call on a connected endpoint and released after
+ * it. SSL_MODE_RELEASE_BUFFERS does not do this for DTLS in OpenSSL 3.0, and
+ * its DTLS write path does not allocate lazily (it crashes on a freed write
+ * buffer): hence the explicit SSL_alloc_buffers. */
+static int mw_dtls_buffers_get(mw_dtls_t *d)
+{
+    return SSL_alloc_buffers(d->ssl) == 1 ? 0 : -1;
+}
+
+/* Releases the record buffers of a connected endpoint; refused (harmless)
+ * while a record is pending. Not inside mw_dtls_handle, whose read loop may
+ * still have records of the current datagram in the read buffer. */
+static void mw_dtls_buffers_put(mw_dtls_t *d)
+{
+    if (d->ssl && d->state == MW_DTLS_CONNECTED && !d->busy)
+        (void)SSL_free_buffers(d->ssl);
+}
+
 /* Frees the endpoint without sending anything. */
 void mw_dtls_free(mw_dtls_t *d)
 {
@@ -485,13 +511,15 @@ static mw_dtls_state_t mw_dtls_step_handshake(mw_dtls_t *d)
  * retransmitted handshake flights; application data goes to d->app). */
 static mw_dtls_state_t mw_dtls_step_connected(mw_dtls_t *d)
 {
+    if (mw_dtls_buffers_get(d) < 0)
+        return mw_dtls_fail(d, "out of memory for DTLS buffers");
     for (;;) {
-        int r = SSL_read(d->ssl, d->rbuf, sizeof(d->rbuf));
+        int r = SSL_read(d->ssl, mw_dtls_rbuf, sizeof(mw_dtls_rbuf));
         int e;
 
         if (r > 0) {
             if (d->app)
-                d->app(d->rbuf, (size_t)r, d->app_user);
+                d->app(mw_dtls_rbuf, (size_t)r, d->app_user);
             else
                 d->app_dropped++;
             continue;
@@ -527,13 +555,16 @@ mw_dtls_state_t mw_dtls_handle(mw_dtls_t *d, const uint8_t *dgram, size_t len)
     d->started = 1;
     d->in = dgram;
     d->in_len = len;
+    d->busy = 1;
     if (d->state == MW_DTLS_HANDSHAKING)
         mw_dtls_step_handshake(d);
     /* The last handshake datagram may carry more records after Finished. */
     if (d->state == MW_DTLS_CONNECTED)
         mw_dtls_step_connected(d);
+    d->busy = 0;
     d->in = NULL;
     d->in_len = 0;
+    mw_dtls_buffers_put(d);
     return d->state;
 }
 
@@ -556,8 +587,11 @@ mw_dtls_state_t mw_dtls_handle_timeout(mw_dtls_t *d)
 {
     if (d->state == MW_DTLS_FAILED || d->state == MW_DTLS_CLOSED || !d->started)
         return d->state;
+    if (d->state == MW_DTLS_CONNECTED && mw_dtls_buffers_get(d) < 0)
+        return mw_dtls_fail(d, "out of memory for DTLS buffers");
     if (DTLSv1_handle_timeout(d->ssl) < 0)
         return mw_dtls_fail(d, "handshake timed out");
+    mw_dtls_buffers_put(d);
     return d->state;
 }
 
@@ -591,7 +625,7 @@ int mw_dtls_srtp_keys(const mw_dtls_t *d, mw_srtp_keys_t *out)
 /* Sends close_notify (RFC 5246 7.2.1) once, if a session exists. */
 void mw_dtls_close(mw_dtls_t *d)
 {
-    if (d->state == MW_DTLS_CONNECTED)
+    if (d->state == MW_DTLS_CONNECTED && mw_dtls_buffers_get(d) == 0)
         SSL_shutdown(d->ssl);
     ERR_clear_error();
     if (d->state != MW_DTLS_FAILED)
@@ -613,7 +647,12 @@ int mw_dtls_write(mw_dtls_t *d, const uint8_t *data, size_t len)
 
     if (d->state != MW_DTLS_CONNECTED || len == 0 || len > MW_DTLS_MTU)
         return -1;
+    if (mw_dtls_buffers_get(d) < 0) {
+        ERR_clear_error();
+        return -1;
+    }
     r = SSL_write(d->ssl, data, (int)len);
+    mw_dtls_buffers_put(d);
     if (r != (int)len) {
         ERR_clear_error();
         return -1;

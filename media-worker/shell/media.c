@@ -17,15 +17,15 @@
 #include "media-worker/core/vp8.h"
 #include "media-worker/shell/worker.h"
 
-#define MW_MAX_FANOUT 64
+#define MW_MAX_FANOUT ROOM_MAX_PARTICIPANTS /* subscribers of one packet */
 #define MW_REMB_BPS 2500000u
 #define MW_RTCP_BUF 1500
 #define MW_PKT_MAX 1600
-#define MW_CACHE_SLOTS 1024          /* ~1 s of a 2.5 Mbit/s layer */
+#define MW_CACHE_SLOTS 1024 /* ~1 s of a 2.5 Mbit/s layer */
 #define MW_CACHE_AGE_US 1000000
-#define MW_KF_INTERVAL_US 300000     /* one PLI per layer per 300 ms */
+#define MW_KF_INTERVAL_US 300000 /* one PLI per layer per 300 ms */
 #define MW_NACK_RTT_US 100000
-#define MW_RTX_REPEAT_US 40000       /* ignore repeated NACKs for a packet this long */
+#define MW_RTX_REPEAT_US 40000 /* ignore repeated NACKs for a packet this long */
 #define MW_TWCC_MAX 1024
 
 /* One received packet as it moves through the stages. */
@@ -124,8 +124,7 @@ static int mw_media_is_rtx_pt(uint8_t pt)
  * (RFC 8852); without rids the publisher has one layer (first SSRC with a
  * video payload type is the media, with an RTX type its repair stream). */
 static int mw_media_learn_video(mw_session_t *s, const mw_rx_t *rx, const uint8_t *rid,
-                                size_t rid_len, const uint8_t *rrid, size_t rrid_len,
-                                int *is_rtx)
+                                size_t rid_len, const uint8_t *rrid, size_t rrid_len, int *is_rtx)
 {
     uint8_t pt = rx->h.pt;
     if (!mw_media_is_video_pt(pt) && !mw_media_is_rtx_pt(pt))
@@ -169,8 +168,8 @@ static int mw_media_learn_video(mw_session_t *s, const mw_rx_t *rx, const uint8_
 /* ---- receive path ---- */
 
 /* Stage: header extensions once per packet. */
-static void mw_media_exts(mw_rx_t *rx, const uint8_t **rid, size_t *rid_len,
-                          const uint8_t **rrid, size_t *rrid_len)
+static void mw_media_exts(mw_rx_t *rx, const uint8_t **rid, size_t *rid_len, const uint8_t **rrid,
+                          size_t *rrid_len)
 {
     mw_session_t *s = rx->s;
     const room_part_t *p = s->part;
@@ -271,13 +270,20 @@ static size_t mw_media_rebuild(const uint8_t *pkt, size_t len, const rtp_header_
     return fixed + el + tail;
 }
 
-/* Sends a packet built for subscriber s's m-line, feeding its estimator. */
-static void mw_media_send_out(mw_session_t *s, const room_mline_t *m, uint16_t twseq,
-                              const uint8_t *out, size_t n, uint64_t now_us)
+/* Accounts a packet built for subscriber s's m-line (its estimator). */
+static void mw_media_sent(mw_session_t *s, const room_mline_t *m, uint16_t twseq, size_t n,
+                          uint64_t now_us)
 {
     if (m->ext_twcc && s->bwe != NULL)
         bwe_on_sent(s->bwe, twseq, n, now_us);
     s->sent_bytes += n;
+}
+
+/* Sends a packet built for subscriber s's m-line, feeding its estimator. */
+static void mw_media_send_out(mw_session_t *s, const room_mline_t *m, uint16_t twseq,
+                              const uint8_t *out, size_t n, uint64_t now_us)
+{
+    mw_media_sent(s, m, twseq, n, now_us);
     if (mw_peer_send_rtp(s->peer, out, n) != 0)
         s->fwd_fail++;
 }
@@ -297,19 +303,22 @@ static void mw_media_forward_one(mw_session_t *q, size_t i, const mw_rx_t *rx)
     const vp8_desc_t *d = rx->has_vp8 ? &rx->vp8 : NULL;
     if (rw_map(&sub->rw, rx->layer, rx->h.seq, rx->h.ts, d, rx->now_us, &o) == RW_DROP)
         return;
-    uint8_t out[MW_PKT_MAX + 64];
+    /* Built straight into the peer's send slot: protected there, no copy. */
+    uint8_t *out = mw_peer_rtp_buf(q->peer);
     rtp_header_t oh;
     uint16_t tw = q->twseq;
-    size_t n = mw_media_rebuild(rx->pkt, rx->len, &rx->h, m, tw, rx, out, sizeof(out), &oh);
+    size_t n = mw_media_rebuild(rx->pkt, rx->len, &rx->h, m, tw, rx, out, MW_PEER_RTP_MAX, &oh);
     if (n == 0)
         return;
     if (m->ext_twcc)
         q->twseq++;
     rw_apply(out, &oh, d, &o);
-    if (rx->kind == SDP_KIND_VIDEO)
-        rw_hist_put(&sub->hist, rx->layer, rx->h.seq, &o);
+    if (sub->hist != NULL)
+        rw_hist_put(sub->hist, rx->layer, rx->h.seq, &o);
     sub->pkts++;
-    mw_media_send_out(q, m, tw, out, n, rx->now_us);
+    mw_media_sent(q, m, tw, n, rx->now_us);
+    if (mw_peer_send_rtp_buf(q->peer, n) != 0)
+        q->fwd_fail++;
 }
 
 /* Stage: every connected subscriber m-line of (publisher, kind) that
@@ -419,8 +428,8 @@ void mw_media_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
 /* PLI to one of pub's video layers. */
 void mw_media_pli_layer(mw_session_t *pub, int layer)
 {
-    if (pub->dead || !pub->connected || pub->pub == NULL || layer < 0 ||
-        layer >= SC_MAX_LAYERS || !pub->pub->lay[layer].used)
+    if (pub->dead || !pub->connected || pub->pub == NULL || layer < 0 || layer >= SC_MAX_LAYERS ||
+        !pub->pub->lay[layer].used)
         return;
     uint8_t buf[16];
     size_t n = rtcp_build_pli(buf, sizeof(buf), pub->w->rtcp_ssrc, pub->pub->lay[layer].ssrc);
@@ -478,12 +487,20 @@ mw_sub_t *mw_media_sub(mw_session_t *s, size_t i)
     if (sub != NULL && sub->out_ssrc == m->out_ssrc)
         return sub;
     if (sub == NULL)
-        sub = s->sub[i] = vc_malloc(sizeof(*sub));
+        sub = s->sub[i] = vc_calloc(1, sizeof(*sub));
     sub->out_ssrc = m->out_ssrc;
+    /* The NACK history (16 kB) only where NACKs are answered: video. */
+    if (m->kind == SDP_KIND_VIDEO && sub->hist == NULL)
+        sub->hist = vc_malloc(sizeof(*sub->hist));
+    if (m->kind != SDP_KIND_VIDEO && sub->hist != NULL) {
+        free(sub->hist);
+        sub->hist = NULL;
+    }
     sc_sub_init(&sub->sc);
     sc_sub_set_size(&sub->sc, MW_SIZE_DEFAULT_W, MW_SIZE_DEFAULT_H);
     rw_init(&sub->rw, m->out_ssrc, m->kind == SDP_KIND_AUDIO ? 48000 : 90000);
-    rw_hist_init(&sub->hist);
+    if (sub->hist != NULL)
+        rw_hist_init(sub->hist);
     sub->rtx_seq = (uint16_t)(m->out_ssrc >> 3);
     sub->pkts = sub->rtx_sent = 0;
     if (s->bwe == NULL) {
@@ -496,8 +513,11 @@ mw_sub_t *mw_media_sub(mw_session_t *s, size_t i)
 
 void mw_media_session_free(mw_session_t *s)
 {
-    for (size_t i = 0; i < ROOM_MAX_MLINES; i++)
+    for (size_t i = 0; i < ROOM_MAX_MLINES; i++) {
+        if (s->sub[i] != NULL)
+            free(s->sub[i]->hist);
         free(s->sub[i]);
+    }
     if (s->pub != NULL) {
         for (int i = 0; i < SC_MAX_LAYERS; i++)
             if (s->pub->lay[i].used)
@@ -518,23 +538,24 @@ static void mw_media_nack_one(mw_session_t *s, size_t i, uint16_t seq, uint64_t 
     if (sub == NULL || m->pub == NULL || sub->out_ssrc != m->out_ssrc)
         return;
     mw_session_t *ps = m->pub->user;
-    rw_hist_entry_t *e = rw_hist_get(&sub->hist, seq);
-    if (ps->pub == NULL || e == NULL || e->layer < 0 || e->layer >= SC_MAX_LAYERS) {
+    rw_hist_entry_t *e = sub->hist != NULL ? rw_hist_get(sub->hist, seq) : NULL;
+    int layer = e != NULL ? e->layer1 - 1 : -1;
+    if (ps->pub == NULL || e == NULL || layer < 0 || layer >= SC_MAX_LAYERS) {
         s->nack_unsent++; /* e.g. lost upstream: forwarded when its RTX comes */
         return;
     }
-    if (e->last_rtx_us != 0 && now_us - e->last_rtx_us < MW_RTX_REPEAT_US)
+    uint32_t now_ms = (uint32_t)(now_us / 1000);
+    if (e->last_rtx_ms != 0 && now_ms - e->last_rtx_ms < MW_RTX_REPEAT_US / 1000)
         return;
     size_t len;
-    const uint8_t *src = pktcache_get(&ps->pub->lay[e->layer].cache, e->src_seq, now_us, &len);
+    const uint8_t *src = pktcache_get(&ps->pub->lay[layer].cache, e->src_seq, now_us, &len);
     rtp_header_t h, oh;
     if (src == NULL || rtp_parse(src, len, &h) != RTP_OK) {
         s->nack_missed++;
         return;
     }
     vp8_desc_t d;
-    int has_vp8 = h.pt == SDP_PT_VP8 &&
-                  vp8_parse(src + h.payload_off, h.payload_len, &d) == VP8_OK;
+    int has_vp8 = h.pt == SDP_PT_VP8 && vp8_parse(src + h.payload_off, h.payload_len, &d) == VP8_OK;
     uint8_t out[MW_PKT_MAX + 64], rtx[MW_PKT_MAX + 80];
     uint16_t tw = s->twseq;
     size_t n = mw_media_rebuild(src, len, &h, m, tw, NULL, out, sizeof(out), &oh);
@@ -542,10 +563,11 @@ static void mw_media_nack_one(mw_session_t *s, size_t i, uint16_t seq, uint64_t 
         return;
     if (m->ext_twcc)
         s->twseq++;
-    rw_apply(out, &oh, has_vp8 ? &d : NULL, &e->out);
+    rw_out_t eo = rw_hist_out(e, sub->out_ssrc);
+    rw_apply(out, &oh, has_vp8 ? &d : NULL, &eo);
     uint8_t rpt = (uint8_t)(h.pt + 1); /* 97 = rtx of 96, 103 of 102 */
     if (m->out_rtx != 0 && rpt < 128 && ((m->pts[rpt >> 3] >> (rpt & 7)) & 1)) {
-        oh.seq = e->out.seq; /* the OSN the subscriber asked for */
+        oh.seq = e->seq; /* the OSN the subscriber asked for */
         size_t rn = nack_rtx_wrap(rtx, sizeof(rtx), out, &oh, rpt, m->out_rtx, sub->rtx_seq++);
         if (rn == 0)
             return;
@@ -553,7 +575,7 @@ static void mw_media_nack_one(mw_session_t *s, size_t i, uint16_t seq, uint64_t 
     } else {
         mw_media_send_out(s, m, tw, out, n, now_us);
     }
-    e->last_rtx_us = now_us;
+    e->last_rtx_ms = now_ms != 0 ? now_ms : 1;
     sub->rtx_sent++;
     s->nack_answered++;
 }
@@ -603,8 +625,7 @@ static void mw_media_twcc_fb(mw_session_t *s, const uint8_t *buf, const rtcp_pac
     static twcc_pkt_t pk[MW_TWCC_MAX]; /* one loop thread */
     twcc_fb_t hdr;
     size_t n;
-    if (s->bwe == NULL ||
-        twcc_fb_parse(buf + p->off, p->len, &hdr, pk, MW_TWCC_MAX, &n) != TWCC_OK)
+    if (s->bwe == NULL || twcc_fb_parse(buf + p->off, p->len, &hdr, pk, MW_TWCC_MAX, &n) != TWCC_OK)
         return;
     bwe_on_feedback(s->bwe, pk, n, now_us);
 }

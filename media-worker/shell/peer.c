@@ -8,10 +8,16 @@
 #include <strings.h>
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <nice/agent.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -19,12 +25,21 @@
 #include "media-worker/shell/srtp.h"
 
 #define MW_PEER_COMPONENT 1
-#define MW_PEER_MAX_LOCAL 16  /* local candidates kept */
-#define MW_PEER_MAX_REMOTE 32 /* remote candidates accepted */
-#define MW_PEER_MAX_LINE 512  /* longest remote candidate line */
-#define MW_PEER_PKT_MAX 1500  /* longest RTP/RTCP packet we handle */
+#define MW_PEER_MAX_LOCAL 16            /* local candidates kept */
+#define MW_PEER_MAX_REMOTE 32           /* remote candidates accepted */
+#define MW_PEER_MAX_LINE 512            /* longest remote candidate line */
+#define MW_PEER_PKT_MAX MW_PEER_RTP_MAX /* longest RTP/RTCP packet we handle */
 #define MW_PEER_BUF (MW_PEER_PKT_MAX + MW_SRTP_TRAILER_ROOM)
-#define MW_PEER_HELD_MAX 8 /* DTLS datagrams held until a pair is selected */
+#define MW_PEER_HELD_MAX 8  /* DTLS datagrams held until a pair is selected */
+#define MW_TX_SLOTS 4096    /* worker-wide send slots (about 6 MB, touched lazily) */
+#define MW_TX_QUEUE 32      /* packets queued per peer before it is flushed early */
+#define MW_TX_GSO_MAX 60000 /* bytes in one UDP GSO send (under 64 kB) */
+#define MW_RX_BATCH 32      /* datagrams per recvmmsg() */
+#define MW_RX_ROUNDS 2      /* recvmmsg() calls per peer per wake-up (fairness) */
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103 /* linux/udp.h, Linux 4.18 */
+#endif
 
 /* A DTLS datagram that could not be sent yet (handshake only). */
 typedef struct {
@@ -68,10 +83,51 @@ struct mw_peer {
     struct sockaddr_storage tx_addr;
     socklen_t tx_addrlen;
 
+    /* Send batching: slot numbers, lengths and RTCP flags of the queued
+     * copies, and the link in the list of peers with a queue. */
+    uint16_t txq[MW_TX_QUEUE];
+    uint16_t txlen[MW_TX_QUEUE];
+    uint32_t txrtcp; /* bit i: txq[i] is RTCP */
+    unsigned n_txq;
+    int tx_hold; /* slot lent by mw_peer_rtp_buf(), -1: none */
+    int tx_listed;
+    mw_peer_t *tx_next;
+
+    /* Fast receive path: the selected socket is read by the worker's epoll
+     * set, libnice's sources are parked (see mw_peer_fast_rx_start). */
+    int rx_fast;
+    int controlling;
+    uint64_t tie; /* ICE tie-breaker for our STUN replies */
+
     mw_peer_stats_t stats;
     uint8_t rx[MW_PEER_BUF];
     uint8_t tx[MW_PEER_BUF];
 };
+
+/* The worker-wide send pool (one thread: no locks). */
+static struct {
+    int on;
+    int no_gso; /* the kernel refused UDP_SEGMENT once: plain sendmmsg */
+    uint8_t (*buf)[MW_PEER_BUF];
+    uint16_t free[MW_TX_SLOTS];
+    size_t n_free;
+    mw_peer_t *listed; /* peers with a queue */
+    mw_peer_io_stats_t st;
+} mw_tx;
+
+/* The worker-wide fast receive path: one epoll set with the selected socket
+ * of every connected peer, one GLib source for it, recvmmsg() batches, and
+ * a STUN agent answering the browser's checks (consent) with libnice's STUN
+ * code. park is a context nobody iterates: libnice's socket sources move
+ * there so that nothing else reads those sockets. */
+static struct {
+    int epfd;
+    GSource *src;
+    GMainContext *park;
+    StunAgent stun;
+    uint8_t buf[MW_RX_BATCH][MW_PEER_BUF];
+    struct sockaddr_storage from[MW_RX_BATCH];
+} mw_rx = {.epfd = -1};
 
 static void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st);
 
@@ -205,9 +261,17 @@ static void mw_peer_dtls_send(const uint8_t *dgram, size_t len, void *user)
     p->held[p->n_held++].len = len;
 }
 
-/* Forgets the direct send path (libnice sends until the next selection). */
+static void mw_peer_tx_flush_one(mw_peer_t *p);
+static void mw_peer_tx_unlist(mw_peer_t *p);
+static void mw_peer_rx_fast_begin(mw_peer_t *p);
+static void mw_peer_rx_fast_end(mw_peer_t *p);
+
+/* Forgets the direct send path (libnice sends until the next selection);
+ * queued copies leave first, to the old address. */
 static void mw_peer_tx_clear(mw_peer_t *p)
 {
+    mw_peer_tx_flush_one(p);
+    mw_peer_rx_fast_end(p);
     if (p->tx_sock)
         g_object_unref(p->tx_sock);
     p->tx_sock = NULL;
@@ -228,8 +292,8 @@ static void mw_peer_tx_select(mw_peer_t *p, NiceCandidate *local, NiceCandidate 
         return;
     memset(&p->tx_addr, 0, sizeof(p->tx_addr));
     nice_address_copy_to_sockaddr(&remote->addr, (struct sockaddr *)&p->tx_addr);
-    p->tx_addrlen = p->tx_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                     : sizeof(struct sockaddr_in);
+    p->tx_addrlen =
+        p->tx_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     p->tx_sock = sock;
     p->tx_fd = g_socket_get_fd(sock);
 }
@@ -300,6 +364,7 @@ static void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st)
             mw_peer_set_state(p, MW_PEER_FAILED);
         } else {
             mw_peer_set_state(p, MW_PEER_CONNECTED);
+            mw_peer_rx_fast_begin(p);
         }
         memset(&keys, 0, sizeof(keys));
         break;
@@ -352,14 +417,10 @@ static void mw_peer_rx_srtp(mw_peer_t *p, const uint8_t *buf, size_t len)
     }
 }
 
-/* libnice receive callback: demultiplex by the first byte (RFC 7983 7). STUN
- * (0..3) never gets here: libnice consumes it. */
-static void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
-                            gpointer data)
+/* One datagram that is not STUN: demultiplexed by the first byte (RFC 7983
+ * 7). */
+static void mw_peer_rx_datagram(mw_peer_t *p, const uint8_t *b, size_t len)
 {
-    mw_peer_t *p = data;
-    const uint8_t *b = (const uint8_t *)buf;
-
     if (len == 0)
         return;
     p->stats.bytes_in += len;
@@ -373,13 +434,184 @@ static void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, gui
     }
 }
 
+/* libnice receive callback. STUN (0..3) never gets here: libnice consumes
+ * it. */
+static void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
+                            gpointer data)
+{
+    mw_peer_rx_datagram(data, (const uint8_t *)buf, len);
+}
+
+/* STUN validater: "<our ufrag>:<theirs>" is keyed with our password. */
+static bool mw_peer_stun_key(StunAgent *agent, StunMessage *msg, uint8_t *user, uint16_t user_len,
+                             uint8_t **key, size_t *key_len, void *data)
+{
+    mw_peer_t *p = data;
+    size_t n = strlen(p->ufrag);
+
+    if (user_len <= n || memcmp(user, p->ufrag, n) != 0 || user[n] != ':')
+        return false;
+    *key = (uint8_t *)p->pwd;
+    *key_len = strlen(p->pwd);
+    return true;
+}
+
+/* A STUN datagram on the fast path: a valid Binding request for our
+ * credentials (the browser's checks and consent, RFC 7675) is answered
+ * like libnice answers it; anything else is dropped and counted. */
+static void mw_peer_rx_stun(mw_peer_t *p, const uint8_t *b, size_t len,
+                            const struct sockaddr_storage *from, socklen_t from_len)
+{
+    StunMessage req, reply;
+    uint8_t out[512];
+    size_t olen = sizeof(out);
+    bool control = p->controlling;
+
+    p->stats.bytes_in += len;
+    mw_tx.st.stun_in++;
+    if (stun_message_validate_buffer_length(b, len, true) <= 0 ||
+        stun_agent_validate(&mw_rx.stun, &req, b, len, mw_peer_stun_key, p) !=
+            STUN_VALIDATION_SUCCESS ||
+        stun_message_get_class(&req) != STUN_REQUEST ||
+        stun_message_get_method(&req) != STUN_BINDING) {
+        p->stats.dropped++;
+        return;
+    }
+    StunUsageIceReturn r = stun_usage_ice_conncheck_create_reply(
+        &mw_rx.stun, &req, &reply, out, &olen, from, from_len, &control, p->tie,
+        STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    if ((r != STUN_USAGE_ICE_RETURN_SUCCESS && r != STUN_USAGE_ICE_RETURN_ROLE_CONFLICT) ||
+        olen == 0 ||
+        sendto(p->tx_fd, out, olen, MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)from,
+               from_len) < 0)
+        p->stats.dropped++;
+}
+
+/* Reads what p's socket holds (a bounded number of batches; the epoll set
+ * is level-triggered, the rest comes next wake-up). */
+static void mw_peer_rx_drain(mw_peer_t *p)
+{
+    struct mmsghdr msg[MW_RX_BATCH];
+    struct iovec iov[MW_RX_BATCH];
+
+    for (int round = 0; round < MW_RX_ROUNDS; round++) {
+        for (int i = 0; i < MW_RX_BATCH; i++) {
+            iov[i] = (struct iovec){.iov_base = mw_rx.buf[i], .iov_len = MW_PEER_PKT_MAX};
+            msg[i].msg_hdr = (struct msghdr){.msg_name = &mw_rx.from[i],
+                                             .msg_namelen = sizeof(mw_rx.from[i]),
+                                             .msg_iov = &iov[i],
+                                             .msg_iovlen = 1};
+        }
+        int n = recvmmsg(p->tx_fd, msg, MW_RX_BATCH, MSG_DONTWAIT, NULL);
+        mw_tx.st.recv_calls++;
+        if (n <= 0)
+            return;
+        mw_tx.st.recv_dgrams += (uint64_t)n;
+        for (int i = 0; i < n && p->rx_fast; i++) {
+            const uint8_t *b = mw_rx.buf[i];
+            size_t len = msg[i].msg_len;
+            if (msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+                p->stats.dropped++; /* over MW_PEER_PKT_MAX: not ours */
+            } else if (len > 0 && b[0] < 4) {
+                mw_peer_rx_stun(p, b, len, &mw_rx.from[i], msg[i].msg_hdr.msg_namelen);
+            } else {
+                mw_peer_rx_datagram(p, b, len);
+            }
+        }
+        if (n < MW_RX_BATCH || !p->rx_fast)
+            return;
+    }
+}
+
+/* GLib source on the epoll set: drains every ready peer. */
+static gboolean mw_peer_rx_dispatch(gint fd, GIOCondition cond, gpointer data)
+{
+    struct epoll_event ev[64];
+    int n = epoll_wait(mw_rx.epfd, ev, 64, 0);
+
+    for (int i = 0; i < n; i++)
+        mw_peer_rx_drain(ev[i].data.ptr);
+    return G_SOURCE_CONTINUE;
+}
+
+/* Moves a connected peer onto the fast path: its selected socket joins the
+ * epoll set and libnice's sources for it are parked. Only plain UDP pairs
+ * (tx_fd): relayed ones stay with libnice. */
+static void mw_peer_rx_fast_begin(mw_peer_t *p)
+{
+    if (mw_rx.epfd < 0 || p->rx_fast || p->tx_fd < 0)
+        return;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = p};
+    if (epoll_ctl(mw_rx.epfd, EPOLL_CTL_ADD, p->tx_fd, &ev) < 0) {
+        VC_WARN("peer %s: epoll_ctl: %s (libnice keeps receiving)", p->ufrag, strerror(errno));
+        return;
+    }
+    nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, mw_rx.park, mw_peer_on_recv, p);
+    p->rx_fast = 1;
+}
+
+/* Takes p off the fast path (before its socket goes away). */
+static void mw_peer_rx_fast_end(mw_peer_t *p)
+{
+    if (!p->rx_fast)
+        return;
+    epoll_ctl(mw_rx.epfd, EPOLL_CTL_DEL, p->tx_fd, NULL);
+    p->rx_fast = 0;
+}
+
+/* Starts the fast receive path on ctx. */
+int mw_peer_fast_rx_start(GMainContext *ctx)
+{
+    static const uint16_t known[] = {STUN_ATTRIBUTE_USERNAME,
+                                     STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
+                                     STUN_ATTRIBUTE_ERROR_CODE,
+                                     STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES,
+                                     STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
+                                     STUN_ATTRIBUTE_PRIORITY,
+                                     STUN_ATTRIBUTE_USE_CANDIDATE,
+                                     STUN_ATTRIBUTE_FINGERPRINT,
+                                     STUN_ATTRIBUTE_ICE_CONTROLLED,
+                                     STUN_ATTRIBUTE_ICE_CONTROLLING,
+                                     0};
+    if (mw_rx.epfd >= 0)
+        return 0;
+    mw_rx.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (mw_rx.epfd < 0) {
+        VC_WARN("peer: epoll_create1: %s; libnice receives", strerror(errno));
+        return -1;
+    }
+    stun_agent_init(&mw_rx.stun, known, STUN_COMPATIBILITY_RFC5389,
+                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+    mw_rx.park = g_main_context_new();
+    mw_rx.src = g_unix_fd_source_new(mw_rx.epfd, G_IO_IN);
+    g_source_set_callback(mw_rx.src, (GSourceFunc)(void (*)(void))mw_peer_rx_dispatch, NULL, NULL);
+    g_source_attach(mw_rx.src, ctx);
+    return 0;
+}
+
+/* Stops it (after every peer is freed). */
+void mw_peer_fast_rx_stop(void)
+{
+    if (mw_rx.epfd < 0)
+        return;
+    g_source_destroy(mw_rx.src);
+    g_source_unref(mw_rx.src);
+    g_main_context_unref(mw_rx.park);
+    close(mw_rx.epfd);
+    mw_rx.epfd = -1;
+    mw_rx.src = NULL;
+    mw_rx.park = NULL;
+}
+
 /* Configures the agent: controlling full ICE over UDP only, no STUN/TURN,
  * no UPnP, the configured addresses and ports. Returns 0 or -1. */
 static int mw_peer_setup_agent(mw_peer_t *p, const mw_peer_config_t *cfg)
 {
     /* Full ICE is the default (no NICE_AGENT_OPTION_LITE_MODE). */
-    g_object_set(p->agent, "controlling-mode", cfg->ice_controlled ? FALSE : TRUE, "ice-tcp",
-                 FALSE, "ice-udp", TRUE, "upnp", FALSE, NULL);
+    p->controlling = !cfg->ice_controlled;
+    vc_random_bytes(&p->tie, sizeof(p->tie));
+    g_object_set(p->agent, "controlling-mode", cfg->ice_controlled ? FALSE : TRUE, "ice-tcp", FALSE,
+                 "ice-udp", TRUE, "upnp", FALSE, NULL);
     for (size_t i = 0; i < cfg->n_ice_addresses; i++) {
         NiceAddress a;
         nice_address_init(&a);
@@ -421,6 +653,7 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
     p->user = user;
     p->state = MW_PEER_NEW;
     p->tx_fd = -1;
+    p->tx_hold = -1;
     if (mw_srtp_global_init() < 0 || !id)
         goto fail;
     /* RFC 8445 8.1.1: regular nomination (aggressive is deprecated). */
@@ -448,6 +681,7 @@ void mw_peer_free(mw_peer_t *p)
 {
     if (!p)
         return;
+    mw_peer_rx_fast_end(p);
     if (p->agent && p->stream) {
         if (p->dtls && mw_dtls_state(p->dtls) == MW_DTLS_CONNECTED)
             mw_dtls_close(p->dtls);
@@ -462,6 +696,7 @@ void mw_peer_free(mw_peer_t *p)
     }
     mw_peer_held_clear(p);
     mw_peer_tx_clear(p);
+    mw_peer_tx_unlist(p);
     mw_dtls_free(p->dtls);
     mw_srtp_fini(&p->srtp);
     g_slist_free_full(p->pending, (GDestroyNotify)nice_candidate_free);
@@ -622,43 +857,271 @@ int mw_peer_add_remote_candidate(mw_peer_t *p, const char *line)
     return 0;
 }
 
-/* Protects a copy of pkt and sends it: the common part of RTP and RTCP. */
-static int mw_peer_send_srtp(mw_peer_t *p, const uint8_t *pkt, size_t len, int rtcp)
+/* Counts one copy that left (or did not). */
+static void mw_peer_tx_count(mw_peer_t *p, size_t n, int rtcp, int ok)
 {
-    size_t n = len;
-    gint sent;
-
-    if (p->state != MW_PEER_CONNECTED || !pkt || len > MW_PEER_PKT_MAX) {
+    if (!ok) {
         p->stats.dropped++;
-        return -1;
-    }
-    memcpy(p->tx, pkt, len);
-    if ((rtcp ? mw_srtp_protect_rtcp(&p->srtp, p->tx, &n)
-              : mw_srtp_protect_rtp(&p->srtp, p->tx, &n)) < 0) {
-        p->stats.srtp_errors++;
-        return -1;
-    }
-    if (p->tx_fd >= 0) {
-        ssize_t r;
-        do
-            r = sendto(p->tx_fd, p->tx, n, MSG_DONTWAIT | MSG_NOSIGNAL,
-                       (const struct sockaddr *)&p->tx_addr, p->tx_addrlen);
-        while (r < 0 && errno == EINTR);
-        sent = r < 0 ? -1 : (gint)r;
-    } else {
-        sent = nice_agent_send(p->agent, p->stream, MW_PEER_COMPONENT, (guint)n,
-                               (const gchar *)p->tx);
-    }
-    if (sent < 0 || (size_t)sent != n) {
-        p->stats.dropped++;
-        return -1;
+        return;
     }
     p->stats.bytes_out += n;
     if (rtcp)
         p->stats.rtcp_out++;
     else
         p->stats.rtp_out++;
+}
+
+/* Turns batching on or off (flushing what is queued). */
+void mw_peer_set_batching(int on)
+{
+    if (!on)
+        mw_peer_flush();
+    mw_tx.on = on;
+}
+
+/* UDP GSO for runs of equal-size copies to one peer (on by default). */
+void mw_peer_set_gso(int on)
+{
+    mw_tx.no_gso = !on;
+}
+
+/* Takes a free slot, allocating the pool on first use; flushes every queue
+ * when the pool is empty. Returns the slot number. */
+static uint16_t mw_peer_tx_slot(void)
+{
+    if (!mw_tx.buf) {
+        mw_tx.buf = vc_malloc(sizeof(*mw_tx.buf) * MW_TX_SLOTS);
+        for (size_t i = 0; i < MW_TX_SLOTS; i++)
+            mw_tx.free[i] = (uint16_t)(MW_TX_SLOTS - 1 - i);
+        mw_tx.n_free = MW_TX_SLOTS;
+    }
+    if (mw_tx.n_free == 0)
+        mw_peer_flush();
+    return mw_tx.free[--mw_tx.n_free];
+}
+
+/* Fills up to MW_TX_QUEUE messages for p's queue from index i on: a run of
+ * equal sizes (the last one may be shorter) becomes one UDP GSO message.
+ * Returns the number of messages; first[m] is the queue index message m
+ * starts at and nseg[m] how many copies it carries. */
+static unsigned mw_peer_tx_build(mw_peer_t *p, int gso, struct mmsghdr *msg, struct iovec *iov,
+                                 uint8_t (*cbuf)[CMSG_SPACE(sizeof(uint16_t))], unsigned *first,
+                                 unsigned *nseg)
+{
+    unsigned nm = 0;
+
+    for (unsigned i = 0; i < p->n_txq;) {
+        unsigned j = i + 1;
+        size_t seg = p->txlen[i], total = seg;
+        if (gso && !mw_tx.no_gso) {
+            while (j < p->n_txq && total + p->txlen[j] <= MW_TX_GSO_MAX && p->txlen[j] <= seg) {
+                total += p->txlen[j];
+                if (p->txlen[j++] < seg)
+                    break; /* a shorter copy ends the run */
+            }
+        }
+        struct msghdr *h = &msg[nm].msg_hdr;
+        memset(h, 0, sizeof(*h));
+        h->msg_name = &p->tx_addr;
+        h->msg_namelen = p->tx_addrlen;
+        for (unsigned k = i; k < j; k++)
+            iov[k] = (struct iovec){.iov_base = mw_tx.buf[p->txq[k]], .iov_len = p->txlen[k]};
+        h->msg_iov = &iov[i];
+        h->msg_iovlen = j - i;
+        if (j - i > 1) {
+            h->msg_control = cbuf[nm];
+            h->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+            struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+            cm->cmsg_level = SOL_UDP;
+            cm->cmsg_type = UDP_SEGMENT;
+            cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t gs = (uint16_t)seg;
+            memcpy(CMSG_DATA(cm), &gs, sizeof(gs));
+        }
+        first[nm] = i;
+        nseg[nm++] = j - i;
+        i = j;
+    }
+    return nm;
+}
+
+/* Sends p's queue: one sendmmsg() for all of it. A GSO message the kernel
+ * refuses is sent again as single datagrams (and GSO is off for good if
+ * the kernel or device cannot do it). */
+static void mw_peer_tx_flush_one(mw_peer_t *p)
+{
+    struct mmsghdr msg[MW_TX_QUEUE];
+    struct iovec iov[MW_TX_QUEUE];
+    uint8_t cbuf[MW_TX_QUEUE][CMSG_SPACE(sizeof(uint16_t))];
+    unsigned first[MW_TX_QUEUE], nseg[MW_TX_QUEUE];
+    int gso = 1;
+
+    if (p->n_txq == 0)
+        return;
+    unsigned nm = mw_peer_tx_build(p, gso, msg, iov, cbuf, first, nseg);
+    for (unsigned m = 0; m < nm;) {
+        int r = sendmmsg(p->tx_fd, msg + m, nm - m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        mw_tx.st.send_calls++;
+        if (r > 0) {
+            mw_tx.st.send_msgs += (uint64_t)r;
+            for (unsigned k = m; k < m + (unsigned)r; k++)
+                for (unsigned q = first[k]; q < first[k] + nseg[k]; q++) {
+                    mw_peer_tx_count(p, p->txlen[q], (int)(p->txrtcp >> q) & 1, 1);
+                    mw_tx.st.send_dgrams++;
+                }
+            m += (unsigned)r;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (nseg[m] > 1 && gso) {
+            /* EIO: no checksum offload; EINVAL: a segment over the MTU. */
+            if (errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP)
+                mw_tx.no_gso = 1;
+            gso = 0;
+            unsigned from = first[m];
+            nm = mw_peer_tx_build(p, 0, msg, iov, cbuf, first, nseg);
+            m = from; /* without GSO message k carries queue entry k */
+            continue;
+        }
+        /* EAGAIN / ENOBUFS or a refused datagram: it is lost, go on. */
+        for (unsigned q = first[m]; q < first[m] + nseg[m]; q++)
+            mw_peer_tx_count(p, p->txlen[q], (int)(p->txrtcp >> q) & 1, 0);
+        m++;
+    }
+    for (unsigned i = 0; i < p->n_txq; i++)
+        mw_tx.free[mw_tx.n_free++] = p->txq[i];
+    p->n_txq = 0;
+    p->txrtcp = 0;
+}
+
+/* The worker-wide batching counters. */
+void mw_peer_io_stats(mw_peer_io_stats_t *out)
+{
+    *out = mw_tx.st;
+}
+
+/* Sends every queued copy of every peer. */
+void mw_peer_flush(void)
+{
+    while (mw_tx.listed) {
+        mw_peer_t *p = mw_tx.listed;
+        mw_tx.listed = p->tx_next;
+        p->tx_next = NULL;
+        p->tx_listed = 0;
+        mw_peer_tx_flush_one(p);
+    }
+}
+
+/* Takes p off the list of peers with a queue (before it is freed). */
+static void mw_peer_tx_unlist(mw_peer_t *p)
+{
+    if (p->tx_hold >= 0)
+        mw_tx.free[mw_tx.n_free++] = (uint16_t)p->tx_hold;
+    p->tx_hold = -1;
+    for (mw_peer_t **l = &mw_tx.listed; *l; l = &(*l)->tx_next)
+        if (*l == p) {
+            *l = p->tx_next;
+            break;
+        }
+    p->tx_next = NULL;
+    p->tx_listed = 0;
+}
+
+/* Protects a copy of pkt into a pool slot and queues it on p. */
+static int mw_peer_tx_queue_slot(mw_peer_t *p, uint16_t slot, size_t len, int rtcp)
+{
+    uint8_t *b = mw_tx.buf[slot];
+    size_t n = len;
+    if ((rtcp ? mw_srtp_protect_rtcp(&p->srtp, b, &n) : mw_srtp_protect_rtp(&p->srtp, b, &n)) < 0) {
+        mw_tx.free[mw_tx.n_free++] = slot;
+        p->stats.srtp_errors++;
+        return -1;
+    }
+    if (p->n_txq == MW_TX_QUEUE)
+        mw_peer_tx_flush_one(p);
+    p->txq[p->n_txq] = slot;
+    p->txlen[p->n_txq] = (uint16_t)n;
+    if (rtcp)
+        p->txrtcp |= 1u << p->n_txq;
+    p->n_txq++;
+    if (!p->tx_listed) {
+        p->tx_listed = 1;
+        p->tx_next = mw_tx.listed;
+        mw_tx.listed = p;
+    }
     return 0;
+}
+
+/* Sends b (p->tx or a slot; protected in place) at once. */
+static int mw_peer_send_now(mw_peer_t *p, uint8_t *b, size_t len, int rtcp)
+{
+    size_t n = len;
+    gint sent;
+
+    if ((rtcp ? mw_srtp_protect_rtcp(&p->srtp, b, &n) : mw_srtp_protect_rtp(&p->srtp, b, &n)) < 0) {
+        p->stats.srtp_errors++;
+        return -1;
+    }
+    if (p->tx_fd >= 0) {
+        ssize_t r;
+        do
+            r = sendto(p->tx_fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL,
+                       (const struct sockaddr *)&p->tx_addr, p->tx_addrlen);
+        while (r < 0 && errno == EINTR);
+        sent = r < 0 ? -1 : (gint)r;
+    } else {
+        sent = nice_agent_send(p->agent, p->stream, MW_PEER_COMPONENT, (guint)n, (const gchar *)b);
+    }
+    mw_peer_tx_count(p, n, rtcp, sent >= 0 && (size_t)sent == n);
+    return sent >= 0 && (size_t)sent == n ? 0 : -1;
+}
+
+/* Protects a copy of pkt and sends it (or queues it when batching): the
+ * common part of RTP and RTCP. */
+static int mw_peer_send_srtp(mw_peer_t *p, const uint8_t *pkt, size_t len, int rtcp)
+{
+    if (p->state != MW_PEER_CONNECTED || !pkt || len > MW_PEER_PKT_MAX) {
+        p->stats.dropped++;
+        return -1;
+    }
+    if (mw_tx.on && p->tx_fd >= 0) {
+        uint16_t slot = mw_peer_tx_slot();
+        memcpy(mw_tx.buf[slot], pkt, len);
+        return mw_peer_tx_queue_slot(p, slot, len, rtcp);
+    }
+    memcpy(p->tx, pkt, len);
+    return mw_peer_send_now(p, p->tx, len, rtcp);
+}
+
+/* Lends the buffer the next RTP packet for p is built in: a send slot
+ * (held by p until sent) when batching, else p's own. */
+uint8_t *mw_peer_rtp_buf(mw_peer_t *p)
+{
+    if (!mw_tx.on || p->tx_fd < 0 || p->state != MW_PEER_CONNECTED)
+        return p->tx;
+    if (p->tx_hold < 0)
+        p->tx_hold = mw_peer_tx_slot();
+    return mw_tx.buf[p->tx_hold];
+}
+
+/* Protects the packet built in the lent buffer in place and queues or
+ * sends it: no copy. */
+int mw_peer_send_rtp_buf(mw_peer_t *p, size_t len)
+{
+    int slot = p->tx_hold;
+
+    p->tx_hold = -1;
+    if (p->state != MW_PEER_CONNECTED || len > MW_PEER_PKT_MAX ||
+        (slot >= 0 && (!mw_tx.on || p->tx_fd < 0))) {
+        if (slot >= 0)
+            mw_tx.free[mw_tx.n_free++] = (uint16_t)slot;
+        p->stats.dropped++;
+        return -1;
+    }
+    if (slot >= 0)
+        return mw_peer_tx_queue_slot(p, (uint16_t)slot, len, 0);
+    return mw_peer_send_now(p, p->tx, len, 0);
 }
 
 /* SRTP-protects and sends one RTP packet. */

@@ -91,6 +91,41 @@ int mw_peer_add_remote_candidate(mw_peer_t *p, const char *line);
 int mw_peer_send_rtp(mw_peer_t *p, const uint8_t *pkt, size_t len);
 int mw_peer_send_rtcp(mw_peer_t *p, const uint8_t *pkt, size_t len);
 
+/* Send batching (the worker): with it on, mw_peer_send_rtp/rtcp protect
+ * each copy into a slot of one worker-wide pool and queue it on its peer;
+ * mw_peer_flush() sends every peer's queue with one sendmmsg(), runs of
+ * equal-size packets as one UDP GSO send (UDP_SEGMENT). Call mw_peer_flush()
+ * after every main-loop iteration. Off (the default, the load generator):
+ * every packet leaves at once. Packets of one peer keep their order. */
+void mw_peer_set_batching(int on);
+void mw_peer_flush(void);
+/* UDP GSO for a peer's equal-size runs: on by default, off for good once
+ * the kernel refuses it (EIO: no checksum offload on the device). */
+void mw_peer_set_gso(int on);
+/* Zero-copy mw_peer_send_rtp for the fan-out: mw_peer_rtp_buf() lends a
+ * buffer of MW_PEER_RTP_MAX bytes (a send slot when batching) to build the
+ * packet in; mw_peer_send_rtp_buf() protects it there and queues or sends
+ * it. A lent buffer that is not sent is lent again by the next call. */
+#define MW_PEER_RTP_MAX 1500
+uint8_t *mw_peer_rtp_buf(mw_peer_t *p);
+int mw_peer_send_rtp_buf(mw_peer_t *p, size_t len);
+/* Batching counters since start: sendmmsg() calls, the messages they
+ * carried (a GSO message is several datagrams) and datagrams; recvmmsg()
+ * calls on the fast path and datagrams read; STUN requests seen there. */
+typedef struct {
+    uint64_t send_calls, send_msgs, send_dgrams, recv_calls, recv_dgrams, stun_in;
+} mw_peer_io_stats_t;
+void mw_peer_io_stats(mw_peer_io_stats_t *out);
+
+/* Fast receive path (the worker): once a peer's DTLS is up on a plain UDP
+ * pair, its socket is read with recvmmsg() from one epoll set (one GLib
+ * source on ctx for all peers instead of one per peer, which GLib walks
+ * every iteration), and the browser's STUN checks on it are answered here
+ * (libnice's STUN code); libnice no longer reads that socket. Returns 0 or
+ * -1 (libnice keeps receiving). Stop after every peer is freed. */
+int mw_peer_fast_rx_start(GMainContext *ctx);
+void mw_peer_fast_rx_stop(void);
+
 /* The selected pair's local UDP socket (for kernel receive timestamps in
  * tools), or -1 before selection or on a relayed pair. Borrowed. */
 int mw_peer_fd(const mw_peer_t *p);

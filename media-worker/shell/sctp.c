@@ -22,7 +22,12 @@
 #include "media-worker/core/dcep.h"
 #include "media-worker/core/sctppkt.h"
 
-#define MW_SCTP_STREAMS 1024 /* streams we ask for both ways */
+/* Streams we ask for both ways. usrsctp keeps per-stream state for each
+ * (1024 cost about 100 kB per association); 64 leaves 32 stream ids per
+ * side (RFC 8832 6: even for the DTLS client, odd for the server), twice
+ * MW_SCTP_MAX_CHANNELS, and an association costs about 17 kB. RFC 8831 6.2
+ * suggests 65535 (a SHOULD); the count is the minimum of both sides'. */
+#define MW_SCTP_STREAMS 64
 #define MW_SCTP_BUF (1024 * 1024)
 
 typedef enum {
@@ -152,8 +157,8 @@ static void mw_sctp_queue(mw_sctp_t *s, mw_sctp_ev_kind_t kind, uint16_t sid, ui
 
 /* usrsctp's receive callback: a message or a notification, maybe in
  * pieces (no MSG_EOR yet). data is ours to free. */
-static int mw_sctp_on_recv(struct socket *sock, union sctp_sockstore addr, void *data,
-                           size_t len, struct sctp_rcvinfo rcv, int flags, void *ulp)
+static int mw_sctp_on_recv(struct socket *sock, union sctp_sockstore addr, void *data, size_t len,
+                           struct sctp_rcvinfo rcv, int flags, void *ulp)
 {
     mw_sctp_t *s = mw_sctp_lookup(ulp);
 
@@ -276,16 +281,15 @@ mw_sctp_t *mw_sctp_new(uint16_t local_port, uint16_t remote_port, const mw_sctp_
         s->id = mw_sctp_next_id++;
     g_hash_table_insert(mw_sctp_live, (void *)s->id, s);
     usrsctp_register_address((void *)s->id);
-    s->sock = usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, mw_sctp_on_recv, NULL, 0,
-                             (void *)s->id);
+    s->sock =
+        usrsctp_socket(AF_CONN, SOCK_STREAM, IPPROTO_SCTP, mw_sctp_on_recv, NULL, 0, (void *)s->id);
     if (s->sock == NULL || mw_sctp_setup_socket(s) < 0)
         goto fail;
     la = mw_sctp_addr(s, local_port);
     if (usrsctp_bind(s->sock, (struct sockaddr *)&la, sizeof(la)) < 0)
         goto fail;
     ra = mw_sctp_addr(s, remote_port);
-    if (usrsctp_connect(s->sock, (struct sockaddr *)&ra, sizeof(ra)) < 0 &&
-        errno != EINPROGRESS)
+    if (usrsctp_connect(s->sock, (struct sockaddr *)&ra, sizeof(ra)) < 0 && errno != EINPROGRESS)
         goto fail;
     mw_sctp_set_mtu(s);
     mw_sctp_dispatch(s);
@@ -502,8 +506,7 @@ static void mw_sctp_on_reset(mw_sctp_t *s, const struct sctp_stream_reset_event 
 {
     size_t n;
 
-    if (len < sizeof(*ev) || ev->strreset_length > len ||
-        ev->strreset_length < sizeof(*ev))
+    if (len < sizeof(*ev) || ev->strreset_length > len || ev->strreset_length < sizeof(*ev))
         return;
     if (!(ev->strreset_flags & SCTP_STREAM_RESET_INCOMING_SSN) ||
         (ev->strreset_flags & (SCTP_STREAM_RESET_DENIED | SCTP_STREAM_RESET_FAILED)))

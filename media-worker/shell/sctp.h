@@ -12,7 +12,7 @@
 
 #define MW_SCTP_PORT 5000                /* a=sctp-port (RFC 8841 5) */
 #define MW_SCTP_MAX_MESSAGE (256 * 1024) /* a=max-message-size we offer */
-#define MW_SCTP_MTU 1100 /* SCTP packet size: fits a DTLS record in MW_DTLS_MTU */
+#define MW_SCTP_MTU 1100                 /* SCTP packet size: fits a DTLS record in MW_DTLS_MTU */
 #define MW_SCTP_MAX_CHANNELS 16
 #define MW_SCTP_MAX_LABEL 64
 #define MW_SCTP_TICK_MS 10 /* how often the owner should call mw_sctp_timers */

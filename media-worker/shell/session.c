@@ -161,6 +161,7 @@ static room_t *mw_room_get(mw_worker_t *w, const char *id, int lobby)
     if (r == NULL) {
         r = room_new(id, w);
         r->lobby_enabled = lobby;
+        r->max_parts = (size_t)w->room_max_parts;
         g_hash_table_insert(w->rooms, r->id, r);
         VC_INFO("room %s created (lobby %s)", id, lobby ? "on" : "off");
     }
@@ -213,12 +214,21 @@ static int mw_session_enter(mw_session_t *s, const char *pid, const char *name)
         mw_session_error(s, VC_ERR_INTERNAL, "cannot create the media transport", "join");
         return -1;
     }
+    /* Host candidates are usually gathered inside mw_peer_new: then the
+     * first offer goes out right behind joined, in this loop turn (else
+     * mw_session_on_gathered sends it). */
+    const char *cand[1];
+    if (mw_peer_local_candidates(s->peer, cand, 1) > 0)
+        s->gathered = 1;
     VC_INFO("session %.8s joined room %s as %s (%s)", s->id, r->id, p->id, s->role);
     mw_send_joined(s);
-    mw_room_broadcast(r, p, json_pack("{s:i, s:s, s:o}", "v", VC_PROTO_VERSION, "type",
-                                      "participant_joined", "participant", mw_part_json(p)));
+    mw_session_offer(s);
+    /* Nobody else renegotiates: the newcomer gets m-lines in their offers
+     * only once its answer shows it publishes (room_apply_answer). */
+    mw_room_broadcast(r, p,
+                      json_pack("{s:i, s:s, s:o}", "v", VC_PROTO_VERSION, "type",
+                                "participant_joined", "participant", mw_part_json(p)));
     mw_quality_join(s);
-    mw_room_renegotiate(r);
     mw_load_update(w);
     return 0;
 }
@@ -268,9 +278,8 @@ static void mw_join_fresh(mw_worker_t *w, mw_session_t *s, const json_t *m)
     const char *name = json_string_value(json_object_get(m, "name"));
     snprintf(s->identity, sizeof(s->identity), "%s", identity ? identity : "");
     int removed = 0;
-    room_admit_t where =
-        room_admission(r, json_string_value(json_object_get(m, "role")), s->identity, s->role,
-                       sizeof(s->role), &removed);
+    room_admit_t where = room_admission(r, json_string_value(json_object_get(m, "role")),
+                                        s->identity, s->role, sizeof(s->role), &removed);
     char pid[VC_PROTO_MAX_ID + 1];
     pid[0] = 'p';
     vc_random_hex(pid + 1, 8);
@@ -315,6 +324,8 @@ void mw_lobby_deny(room_t *r, room_waiter_t *wt, int code, const char *reason)
     mw_session_remove(s, 1, mw_closed_msg(code, reason));
 }
 
+static void mw_session_offer_again(mw_session_t *s);
+
 /* Re-attaches a detached (or moved) session to a new edge. */
 static void mw_join_resume(mw_session_t *s, mw_edge_t *e)
 {
@@ -326,8 +337,7 @@ static void mw_join_resume(mw_session_t *s, mw_edge_t *e)
         return;
     }
     mw_send_joined(s);
-    if (s->last_offer != NULL)
-        mw_deliver(s, json_incref(s->last_offer));
+    mw_session_offer_again(s);
 }
 
 /* join{session, edge, edge_url, room, name, role, resume?} */
@@ -370,19 +380,18 @@ void mw_on_join(mw_worker_t *w, const json_t *m, uint64_t now_ms)
     mw_join_fresh(w, s, m);
 }
 
-/* The tracks array of an offer: active subscription m-lines. */
-static json_t *mw_offer_tracks(const room_part_t *p)
+/* The tracks array of an offer: its sendonly subscription m-lines. */
+static json_t *mw_offer_tracks(const sdp_offer_mline_t *ml, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 2; i < p->n_ml; i++) {
-        const room_mline_t *m = &p->ml[i];
-        if (m->pub == NULL)
+    for (size_t i = 2; i < n; i++) {
+        if (ml[i].dir != SDP_DIR_SENDONLY)
             continue;
         char mid[24];
         snprintf(mid, sizeof(mid), "%zu", i);
         json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "mid", mid, "participant",
-                                           m->pub->id, "kind",
-                                           m->kind == SDP_KIND_AUDIO ? "audio" : "video"));
+                                           ml[i].msid_stream, "kind",
+                                           ml[i].kind == SDP_KIND_AUDIO ? "audio" : "video"));
     }
     return a;
 }
@@ -407,11 +416,24 @@ static char *mw_offer_sdp(mw_session_t *s, const sdp_offer_mline_t *ml, size_t n
     size_t len;
     if (sdp_build_offer(&o, buf, VC_PROTO_MAX_SDP, &len) == 0)
         return buf;
-    o.candidates_first_only = 1;
-    if (sdp_build_offer(&o, buf, VC_PROTO_MAX_SDP, &len) == 0)
-        return buf;
     free(buf);
     return NULL;
+}
+
+/* offer{sdp, tracks, hidden_tracks?} for m-lines ml[0..n). NULL if the SDP
+ * is too big. */
+static json_t *mw_offer_msg(mw_session_t *s, const sdp_offer_mline_t *ml, size_t n)
+{
+    char *sdp = mw_offer_sdp(s, ml, n);
+    if (sdp == NULL)
+        return NULL;
+    json_t *m = vc_proto_msg("offer");
+    json_object_set_new(m, "sdp", json_string(sdp));
+    json_object_set_new(m, "tracks", mw_offer_tracks(ml, n));
+    if (s->part->n_hidden > 0)
+        json_object_set_new(m, "hidden_tracks", json_integer((json_int_t)s->part->n_hidden));
+    free(sdp);
+    return m;
 }
 
 /* Sends the next offer if the layout changed and none is outstanding. */
@@ -423,19 +445,26 @@ void mw_session_offer(mw_session_t *s)
     size_t n;
     if (!room_offer_begin(s->part, 0, ml, ROOM_MAX_MLINES, &n))
         return;
-    char *sdp = mw_offer_sdp(s, ml, n);
-    if (sdp == NULL) {
+    json_t *m = mw_offer_msg(s, ml, n);
+    if (m == NULL) {
         VC_ERROR("session %.8s: offer exceeds %d bytes", s->id, VC_PROTO_MAX_SDP);
         s->part->offer_out = 0;
         return;
     }
-    json_t *m = vc_proto_msg("offer");
-    json_object_set_new(m, "sdp", json_string(sdp));
-    json_object_set_new(m, "tracks", mw_offer_tracks(s->part));
-    free(sdp);
-    json_decref(s->last_offer);
-    s->last_offer = json_incref(m);
     mw_deliver(s, m);
+}
+
+/* The outstanding offer again, byte for byte (rebuilt from what the room
+ * core remembers of it, not kept as text): after a resume. */
+static void mw_session_offer_again(mw_session_t *s)
+{
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    size_t n;
+    if (s->peer == NULL || !room_offer_again(s->part, ml, ROOM_MAX_MLINES, &n))
+        return;
+    json_t *m = mw_offer_msg(s, ml, n);
+    if (m != NULL)
+        mw_deliver(s, m);
 }
 
 /* Offers to every dirty participant of r. */
@@ -450,8 +479,7 @@ static int mw_answer_transport(mw_session_t *s, const sdp_answer_t *a)
 {
     if (s->remote_set)
         return 0;
-    mw_dtls_role_t role =
-        a->setup == SDP_SETUP_ACTIVE ? MW_DTLS_ROLE_SERVER : MW_DTLS_ROLE_CLIENT;
+    mw_dtls_role_t role = a->setup == SDP_SETUP_ACTIVE ? MW_DTLS_ROLE_SERVER : MW_DTLS_ROLE_CLIENT;
     if (mw_peer_set_remote(s->peer, a->ice_ufrag, a->ice_pwd, a->fp_alg, a->fp, role) != 0)
         return -1;
     s->remote_set = 1;
@@ -499,11 +527,10 @@ void mw_on_answer(mw_session_t *s, const json_t *m, uint64_t now_ms)
         mw_session_error(s, rc, err, "answer");
         return;
     }
-    json_decref(s->last_offer);
-    s->last_offer = NULL;
     if (s->connected)
         mw_media_subscriber_keyframes(s, now_ms);
-    /* New publisher SSRCs dirty the subscribers; our own changes re-offer. */
+    /* What it now publishes (or stopped) dirties the others; m-lines this
+     * answer freed may re-offer it hidden tracks. */
     mw_room_renegotiate(s->room);
 }
 
@@ -584,8 +611,9 @@ static void mw_session_leave_call(mw_session_t *s)
             (unsigned long long)s->nack_answered, (unsigned long long)s->nack_missed,
             (unsigned long long)s->nack_unsent, (unsigned long long)s->pad_bytes,
             (unsigned long long)s->rtt.srtt_us);
-    mw_room_broadcast(r, NULL, json_pack("{s:i, s:s, s:s}", "v", VC_PROTO_VERSION, "type",
-                                         "participant_left", "participant", pid));
+    mw_room_broadcast(r, NULL,
+                      json_pack("{s:i, s:s, s:s}", "v", VC_PROTO_VERSION, "type",
+                                "participant_left", "participant", pid));
     mw_room_renegotiate(r);
 }
 
@@ -684,7 +712,6 @@ void mw_sessions_reap(mw_worker_t *w)
         mw_chat_session_fini(s); /* before the peer: it may send an ABORT */
         if (s->peer != NULL)
             mw_peer_free(s->peer);
-        json_decref(s->last_offer);
         mw_media_session_free(s);
         free(s);
     }

@@ -41,12 +41,28 @@ typedef struct {
     uint64_t bits[MW_SRTP_WINDOW / 64];
 } mw_srtp_rx_stream_t;
 
+/* Per-SSRC SRTCP receiver state (RFC 3711 3.3.2 with the SRTCP index):
+ * highest index accepted and the replay bitmap behind it. */
+#define MW_SRTCP_WINDOW 128
+typedef struct {
+    uint32_t ssrc;
+    int used;
+    uint32_t highest;
+    uint64_t bits[MW_SRTCP_WINDOW / 64];
+} mw_srtcp_rx_stream_t;
+
 struct mw_srtp_fast {
     mw_srtp_rx_stream_t rx[MW_SRTP_RX_STREAMS]; /* inbound sessions only */
-    int gcm;             /* RFC 7714 AEAD_AES_128_GCM, else AES-CM + HMAC-SHA1-80 */
-    EVP_CIPHER_CTX *aes; /* AES-128-CTR or -GCM keyed with the session key */
+    int gcm;              /* RFC 7714 AEAD_AES_128_GCM, else AES-CM + HMAC-SHA1-80 */
+    EVP_CIPHER_CTX *aes;  /* AES-128-CTR or -GCM keyed with the session key */
     SHA_CTX inner, outer; /* HMAC-SHA1 states after the ipad / opad block */
     uint8_t salt[14];
+    /* SRTCP (RFC 3711 3.4, RFC 7714 9): its own session keys (labels 3-5) */
+    EVP_CIPHER_CTX *c_aes;
+    SHA_CTX c_inner, c_outer;
+    uint8_t c_salt[14];
+    uint32_t c_index; /* outbound: the next SRTCP index (from 1, as libsrtp2) */
+    mw_srtcp_rx_stream_t crx[MW_SRTP_RX_STREAMS]; /* inbound sessions only */
     mw_srtp_fast_stream_t st[MW_SRTP_FAST_STREAMS];
 };
 
@@ -158,57 +174,71 @@ static void mw_srtp_fast_free(mw_srtp_fast_t *f)
     if (!f)
         return;
     EVP_CIPHER_CTX_free(f->aes);
-    memset(f, 0, sizeof(*f));
+    EVP_CIPHER_CTX_free(f->c_aes);
+    OPENSSL_cleanse(f, sizeof(*f));
     free(f);
 }
 
-/* Session keys from master key || salt (AES-CM profile only). */
-static mw_srtp_fast_t *mw_srtp_fast_new(const uint8_t *master, int gcm)
+/* One direction's session keys for labels base (encryption), base + 1
+ * (authentication, AES-CM only) and base + 2 (salt): RFC 3711 4.3.2 (RTP
+ * 0-2, RTCP 3-5), RFC 7714 11 for GCM (the 96-bit master salt zero-padded,
+ * as libsrtp2 does; no auth key). */
+static int mw_srtp_fast_keys(const uint8_t *master, int gcm, uint8_t base, EVP_CIPHER_CTX **aes,
+                             SHA_CTX *inner, SHA_CTX *outer, uint8_t *salt_out)
 {
     uint8_t k[16], a[20], pad[64], salt[14] = {0};
-    mw_srtp_fast_t *f = vc_calloc(1, sizeof(*f));
-    f->gcm = gcm;
+    int rc = -1;
     if (gcm) {
-        /* RFC 7714 11: the RFC 3711 KDF with the 96-bit master salt
-         * (zero-padded to 112 bits, as libsrtp2 does); no auth key. */
         memcpy(salt, master + 16, 12);
-        if (mw_srtp_kdf(master, salt, 0x00, k, 16) < 0 ||
-            mw_srtp_kdf(master, salt, 0x02, f->salt, 12) < 0)
-            goto fail;
-        f->aes = EVP_CIPHER_CTX_new();
-        if (!f->aes || EVP_EncryptInit_ex(f->aes, EVP_aes_128_gcm(), NULL, NULL, NULL) != 1 ||
-            EVP_CIPHER_CTX_ctrl(f->aes, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
-            EVP_EncryptInit_ex(f->aes, NULL, NULL, k, NULL) != 1)
-            goto fail;
-        memset(k, 0, sizeof(k));
-        return f;
+        if (mw_srtp_kdf(master, salt, base, k, 16) < 0 ||
+            mw_srtp_kdf(master, salt, (uint8_t)(base + 2), salt_out, 12) < 0)
+            goto out;
+        *aes = EVP_CIPHER_CTX_new();
+        if (!*aes || EVP_EncryptInit_ex(*aes, EVP_aes_128_gcm(), NULL, NULL, NULL) != 1 ||
+            EVP_CIPHER_CTX_ctrl(*aes, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) != 1 ||
+            EVP_EncryptInit_ex(*aes, NULL, NULL, k, NULL) != 1)
+            goto out;
+        rc = 0;
+        goto out;
     }
-    if (mw_srtp_kdf(master, master + 16, 0x00, k, 16) < 0 ||
-        mw_srtp_kdf(master, master + 16, 0x01, a, 20) < 0 ||
-        mw_srtp_kdf(master, master + 16, 0x02, f->salt, 14) < 0)
-        goto fail;
-    f->aes = EVP_CIPHER_CTX_new();
-    if (!f->aes || EVP_EncryptInit_ex(f->aes, EVP_aes_128_ctr(), NULL, k, NULL) != 1)
-        goto fail;
+    if (mw_srtp_kdf(master, master + 16, base, k, 16) < 0 ||
+        mw_srtp_kdf(master, master + 16, (uint8_t)(base + 1), a, 20) < 0 ||
+        mw_srtp_kdf(master, master + 16, (uint8_t)(base + 2), salt_out, 14) < 0)
+        goto out;
+    *aes = EVP_CIPHER_CTX_new();
+    if (!*aes || EVP_EncryptInit_ex(*aes, EVP_aes_128_ctr(), NULL, k, NULL) != 1)
+        goto out;
     /* RFC 2104: H(K ^ opad, H(K ^ ipad, text)); the keyed first blocks once. */
     memset(pad, 0x36, sizeof(pad));
     for (size_t i = 0; i < sizeof(a); i++)
         pad[i] ^= a[i];
-    SHA1_Init(&f->inner);
-    SHA1_Update(&f->inner, pad, sizeof(pad));
+    SHA1_Init(inner);
+    SHA1_Update(inner, pad, sizeof(pad));
     memset(pad, 0x5c, sizeof(pad));
     for (size_t i = 0; i < sizeof(a); i++)
         pad[i] ^= a[i];
-    SHA1_Init(&f->outer);
-    SHA1_Update(&f->outer, pad, sizeof(pad));
-    memset(k, 0, sizeof(k));
-    memset(a, 0, sizeof(a));
+    SHA1_Init(outer);
+    SHA1_Update(outer, pad, sizeof(pad));
+    rc = 0;
+out:
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(a, sizeof(a));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    return rc;
+}
+
+/* One direction's SRTP and SRTCP session keys from master key || salt. */
+static mw_srtp_fast_t *mw_srtp_fast_new(const uint8_t *master, int gcm)
+{
+    mw_srtp_fast_t *f = vc_calloc(1, sizeof(*f));
+    f->gcm = gcm;
+    f->c_index = 1;
+    if (mw_srtp_fast_keys(master, gcm, 0x00, &f->aes, &f->inner, &f->outer, f->salt) < 0 ||
+        mw_srtp_fast_keys(master, gcm, 0x03, &f->c_aes, &f->c_inner, &f->c_outer, f->c_salt) < 0) {
+        mw_srtp_fast_free(f);
+        return NULL;
+    }
     return f;
-fail:
-    memset(k, 0, sizeof(k));
-    memset(a, 0, sizeof(a));
-    mw_srtp_fast_free(f);
-    return NULL;
 }
 
 /* The SSRC's slot (open addressing, never removed), or NULL when full. */
@@ -248,8 +278,18 @@ static size_t mw_srtp_rtp_header_len(const uint8_t *b, size_t len)
  * header is the AAD, the 16-byte tag follows the ciphertext. */
 static int mw_srtp_gcm_seal(mw_srtp_fast_t *f, uint8_t *b, size_t *len, size_t hl, uint32_t roc)
 {
-    uint8_t iv[12] = {0, 0, b[8], b[9], b[10], b[11], (uint8_t)(roc >> 24), (uint8_t)(roc >> 16),
-                      (uint8_t)(roc >> 8), (uint8_t)roc, b[2], b[3]};
+    uint8_t iv[12] = {0,
+                      0,
+                      b[8],
+                      b[9],
+                      b[10],
+                      b[11],
+                      (uint8_t)(roc >> 24),
+                      (uint8_t)(roc >> 16),
+                      (uint8_t)(roc >> 8),
+                      (uint8_t)roc,
+                      b[2],
+                      b[3]};
     int out = 0, fin = 0;
     for (size_t i = 0; i < 12; i++)
         iv[i] ^= f->salt[i];
@@ -343,8 +383,18 @@ static uint64_t mw_srtp_guess_index(uint64_t highest, uint16_t seq)
  * by EVP_CipherFinal_ex (a failed packet's bytes are garbage, and dropped). */
 static int mw_srtp_gcm_open(mw_srtp_fast_t *f, uint8_t *b, size_t plen, size_t hl, uint32_t roc)
 {
-    uint8_t iv[12] = {0, 0, b[8], b[9], b[10], b[11], (uint8_t)(roc >> 24), (uint8_t)(roc >> 16),
-                      (uint8_t)(roc >> 8), (uint8_t)roc, b[2], b[3]};
+    uint8_t iv[12] = {0,
+                      0,
+                      b[8],
+                      b[9],
+                      b[10],
+                      b[11],
+                      (uint8_t)(roc >> 24),
+                      (uint8_t)(roc >> 16),
+                      (uint8_t)(roc >> 8),
+                      (uint8_t)roc,
+                      b[2],
+                      b[3]};
     int out = 0, fin = 0;
     for (size_t i = 0; i < 12; i++)
         iv[i] ^= f->salt[i];
@@ -449,7 +499,182 @@ accepted:
     return 0;
 }
 
-/* Creates inbound (remote keys) and outbound (local keys) sessions. */
+static uint32_t mw_srtp_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* RFC 7714 9.1: IV = (0x0000 || SSRC || 0x0000 || 0 || SRTCP index) XOR
+ * salt (12 bytes). */
+static void mw_srtcp_gcm_iv(const mw_srtp_fast_t *f, const uint8_t *b, uint32_t idx, uint8_t *iv)
+{
+    const uint8_t v[12] = {0,
+                           0,
+                           b[4],
+                           b[5],
+                           b[6],
+                           b[7],
+                           0,
+                           0,
+                           (uint8_t)(idx >> 24),
+                           (uint8_t)(idx >> 16),
+                           (uint8_t)(idx >> 8),
+                           (uint8_t)idx};
+    for (size_t i = 0; i < 12; i++)
+        iv[i] = v[i] ^ f->c_salt[i];
+}
+
+/* RFC 3711 4.1.1: IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16),
+ * with the 31-bit SRTCP index as the packet index. */
+static void mw_srtcp_cm_iv(const mw_srtp_fast_t *f, const uint8_t *b, uint32_t idx, uint8_t *iv)
+{
+    memset(iv, 0, 16);
+    memcpy(iv, f->c_salt, 14);
+    iv[4] ^= b[4], iv[5] ^= b[5], iv[6] ^= b[6], iv[7] ^= b[7];
+    iv[10] ^= (uint8_t)(idx >> 24), iv[11] ^= (uint8_t)(idx >> 16);
+    iv[12] ^= (uint8_t)(idx >> 8), iv[13] ^= (uint8_t)idx;
+}
+
+/* HMAC-SHA1 of b[0..n) with the SRTCP auth key. */
+static void mw_srtcp_hmac(const mw_srtp_fast_t *f, const uint8_t *b, size_t n, uint8_t *md)
+{
+    SHA_CTX c = f->c_inner;
+    SHA1_Update(&c, b, n);
+    SHA1_Final(md, &c);
+    c = f->c_outer;
+    SHA1_Update(&c, md, SHA_DIGEST_LENGTH);
+    SHA1_Final(md, &c);
+}
+
+/* RFC 3711 3.4 (AES-CM + HMAC-SHA1-80) and RFC 7714 9 (GCM): SRTCP in
+ * place. Everything after the first 8 bytes is encrypted and the E flag
+ * with a 31-bit SRTCP index follows: AES-CM appends index word then an
+ * 80-bit HMAC over all of it; GCM appends the 16-byte tag (AAD: the first
+ * 8 bytes and the index word) then the index word. One index counts for
+ * every SSRC of the session (per SSRC it only has to grow). Returns 0 or
+ * -1. */
+static int mw_srtcp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
+{
+    size_t n = *len;
+    if (n < 8 || f->c_index > 0x7fffffffu)
+        return -1; /* RFC 3711 3.3.1: a session must be re-keyed first */
+    uint32_t idx = f->c_index++;
+    uint8_t w[4] = {(uint8_t)(0x80 | idx >> 24), (uint8_t)(idx >> 16), (uint8_t)(idx >> 8),
+                    (uint8_t)idx};
+    int out = 0, fin = 0;
+    if (f->gcm) {
+        uint8_t iv[12];
+        mw_srtcp_gcm_iv(f, b, idx, iv);
+        if (EVP_EncryptInit_ex(f->c_aes, NULL, NULL, NULL, iv) != 1 ||
+            EVP_EncryptUpdate(f->c_aes, NULL, &out, b, 8) != 1 ||
+            EVP_EncryptUpdate(f->c_aes, NULL, &out, w, 4) != 1 ||
+            EVP_EncryptUpdate(f->c_aes, b + 8, &out, b + 8, (int)(n - 8)) != 1 ||
+            EVP_EncryptFinal_ex(f->c_aes, b + 8 + out, &fin) != 1 ||
+            EVP_CIPHER_CTX_ctrl(f->c_aes, EVP_CTRL_GCM_GET_TAG, 16, b + n) != 1)
+            return -1;
+        memcpy(b + n + 16, w, 4);
+        *len = n + 20;
+        return 0;
+    }
+    uint8_t iv[16], md[SHA_DIGEST_LENGTH];
+    mw_srtcp_cm_iv(f, b, idx, iv);
+    if (EVP_EncryptInit_ex(f->c_aes, NULL, NULL, NULL, iv) != 1 ||
+        EVP_EncryptUpdate(f->c_aes, b + 8, &out, b + 8, (int)(n - 8)) != 1)
+        return -1;
+    memcpy(b + n, w, 4);
+    mw_srtcp_hmac(f, b, n + 4, md);
+    memcpy(b + n + 4, md, MW_SRTP_TAG);
+    *len = n + 4 + MW_SRTP_TAG;
+    return 0;
+}
+
+/* Verifies, replay-checks (RFC 3711 3.3.2, window MW_SRTCP_WINDOW per
+ * SSRC) and decrypts an SRTCP packet in place: mw_srtcp_fast_protect's
+ * inverse, also for E = 0 (authenticated only). Returns 0, -1 (malformed,
+ * auth failure, replay), or 1 when the SSRC table is full (the caller falls
+ * back to libsrtp2). */
+static int mw_srtcp_fast_unprotect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
+{
+    size_t tag = f->gcm ? 16 : MW_SRTP_TAG, n = *len;
+    if (n < 8 + 4 + tag)
+        return -1;
+    /* The index word: last for GCM, before the tag for AES-CM. */
+    const uint8_t *w = f->gcm ? b + n - 4 : b + n - tag - 4;
+    size_t body = n - tag - 4; /* header + (cipher)text */
+    uint32_t word = mw_srtp_rd32(w), idx = word & 0x7fffffffu;
+    int enc = (int)(word >> 31);
+    uint32_t ssrc = mw_srtp_rd32(b + 4);
+    mw_srtcp_rx_stream_t *s = NULL;
+    size_t fi = 0;
+    for (size_t i = 0; i < MW_SRTP_RX_STREAMS && !s; i++)
+        if (f->crx[i].used && f->crx[i].ssrc == ssrc)
+            s = &f->crx[i];
+    if (s && idx <= s->highest) {
+        uint32_t d = s->highest - idx;
+        if (d >= MW_SRTCP_WINDOW || (s->bits[d / 64] >> (d % 64) & 1))
+            return -1;
+    } else if (!s) {
+        while (fi < MW_SRTP_RX_STREAMS && f->crx[fi].used)
+            fi++;
+        if (fi == MW_SRTP_RX_STREAMS)
+            return 1;
+    }
+    int out = 0, fin = 0;
+    if (f->gcm) {
+        uint8_t iv[12], wc[4];
+        memcpy(wc, w, 4);
+        mw_srtcp_gcm_iv(f, b, idx, iv);
+        size_t aad = enc ? 8 : body;
+        if (EVP_CipherInit_ex(f->c_aes, NULL, NULL, NULL, iv, 0) != 1 ||
+            EVP_CipherUpdate(f->c_aes, NULL, &out, b, (int)aad) != 1 ||
+            EVP_CipherUpdate(f->c_aes, NULL, &out, wc, 4) != 1 ||
+            (enc && EVP_CipherUpdate(f->c_aes, b + 8, &out, b + 8, (int)(body - 8)) != 1) ||
+            EVP_CIPHER_CTX_ctrl(f->c_aes, EVP_CTRL_GCM_SET_TAG, 16, b + body) != 1 ||
+            EVP_CipherFinal_ex(f->c_aes, b + body, &fin) != 1)
+            return -1;
+    } else {
+        uint8_t md[SHA_DIGEST_LENGTH], iv[16];
+        mw_srtcp_hmac(f, b, body + 4, md);
+        if (CRYPTO_memcmp(md, b + body + 4, MW_SRTP_TAG) != 0)
+            return -1;
+        mw_srtcp_cm_iv(f, b, idx, iv);
+        if (enc && (EVP_EncryptInit_ex(f->c_aes, NULL, NULL, NULL, iv) != 1 ||
+                    EVP_EncryptUpdate(f->c_aes, b + 8, &out, b + 8, (int)(body - 8)) != 1))
+            return -1;
+    }
+    /* Authenticated: only now does the packet move the window. */
+    if (!s) {
+        s = &f->crx[fi];
+        memset(s, 0, sizeof(*s));
+        s->used = 1;
+        s->ssrc = ssrc;
+        s->highest = idx;
+        s->bits[0] = 1;
+    } else if (idx > s->highest) {
+        uint32_t sh = idx - s->highest;
+        if (sh >= MW_SRTCP_WINDOW) {
+            memset(s->bits, 0, sizeof(s->bits));
+        } else {
+            size_t wd = sh / 64, r = sh % 64, nw = MW_SRTCP_WINDOW / 64;
+            for (size_t i = nw; i-- > 0;) {
+                uint64_t v = i >= wd ? s->bits[i - wd] << r : 0;
+                if (r && i >= wd + 1)
+                    v |= s->bits[i - wd - 1] >> (64 - r);
+                s->bits[i] = v;
+            }
+        }
+        s->bits[0] |= 1;
+        s->highest = idx;
+    } else {
+        uint32_t d = s->highest - idx;
+        s->bits[d / 64] |= 1ull << (d % 64);
+    }
+    *len = body;
+    return 0;
+}
+
+/* Creates both sessions; with the native transforms, libsrtp2's only when
+ * first needed (an SSRC table full), not per peer up front. */
 int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys)
 {
     srtp_t in = NULL, out = NULL;
@@ -461,6 +686,20 @@ int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys)
         goto fail;
     if (keys->profile == MW_SRTP_AEAD_AES_128_GCM && !mw_srtp_gcm_ok)
         goto fail;
+    if (mw_srtp_native) {
+        int gcm = keys->profile == MW_SRTP_AEAD_AES_128_GCM;
+        s->fast = mw_srtp_fast_new(keys->local, gcm);
+        s->fast_in = mw_srtp_fast_new(keys->remote, gcm);
+        if (s->fast && s->fast_in) {
+            /* libsrtp2 (about 45 kB per peer through NSS) only on demand. */
+            s->keys = *keys;
+            s->ready = 1;
+            return 0;
+        }
+        mw_srtp_fast_free(s->fast);
+        mw_srtp_fast_free(s->fast_in);
+        s->fast = s->fast_in = NULL;
+    }
     in = mw_srtp_create(keys->profile, keys->remote, 1);
     if (!in)
         goto fail;
@@ -469,10 +708,7 @@ int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys)
         goto fail;
     s->in = in;
     s->out = out;
-    if (mw_srtp_native) {
-        s->fast = mw_srtp_fast_new(keys->local, keys->profile == MW_SRTP_AEAD_AES_128_GCM);
-        s->fast_in = mw_srtp_fast_new(keys->remote, keys->profile == MW_SRTP_AEAD_AES_128_GCM);
-    }
+    s->ready = 1;
     return 0;
 fail:
     if (in)
@@ -491,6 +727,18 @@ void mw_srtp_fini(mw_srtp_t *s)
     mw_srtp_fast_free(s->fast_in);
     s->in = s->out = NULL;
     s->fast = s->fast_in = NULL;
+    OPENSSL_cleanse(&s->keys, sizeof(s->keys));
+    s->ready = 0;
+}
+
+/* The libsrtp2 session of a direction, created from the kept keys when the
+ * native transforms first need it. NULL if it cannot be made. */
+static srtp_t mw_srtp_lib(mw_srtp_t *s, int inbound)
+{
+    void **slot = inbound ? &s->in : &s->out;
+    if (*slot == NULL && s->ready)
+        *slot = mw_srtp_create(s->keys.profile, inbound ? s->keys.remote : s->keys.local, inbound);
+    return *slot;
 }
 
 /* Protects an RTP packet in place. */
@@ -498,7 +746,7 @@ int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
 {
     int n;
 
-    if (!s->out || *len < 12 || *len > INT_MAX - MW_SRTP_TRAILER_ROOM)
+    if (!s->ready || *len < 12 || *len > INT_MAX - MW_SRTP_TRAILER_ROOM)
         return -1;
     if (s->fast) {
         int rv = mw_srtp_fast_protect(s->fast, buf, len);
@@ -506,7 +754,7 @@ int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
             return rv;
     }
     n = (int)*len;
-    if (srtp_protect((srtp_t)s->out, buf, &n) != srtp_err_status_ok)
+    if (!mw_srtp_lib(s, 0) || srtp_protect((srtp_t)s->out, buf, &n) != srtp_err_status_ok)
         return -1;
     *len = (size_t)n;
     return 0;
@@ -517,8 +765,10 @@ int mw_srtp_protect_rtcp(mw_srtp_t *s, uint8_t *buf, size_t *len)
 {
     int n;
 
-    if (!s->out || *len < 8 || *len > INT_MAX - MW_SRTP_TRAILER_ROOM)
+    if (!s->ready || *len < 8 || *len > INT_MAX - MW_SRTP_TRAILER_ROOM)
         return -1;
+    if (s->fast)
+        return mw_srtcp_fast_protect(s->fast, buf, len);
     n = (int)*len;
     if (srtp_protect_rtcp((srtp_t)s->out, buf, &n) != srtp_err_status_ok)
         return -1;
@@ -531,7 +781,7 @@ int mw_srtp_unprotect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
 {
     int n;
 
-    if (!s->in || *len < 12 || *len > INT_MAX)
+    if (!s->ready || *len < 12 || *len > INT_MAX)
         return -1;
     if (s->fast_in) {
         int rv = mw_srtp_fast_unprotect(s->fast_in, buf, len);
@@ -539,7 +789,7 @@ int mw_srtp_unprotect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
             return rv;
     }
     n = (int)*len;
-    if (srtp_unprotect((srtp_t)s->in, buf, &n) != srtp_err_status_ok)
+    if (!mw_srtp_lib(s, 1) || srtp_unprotect((srtp_t)s->in, buf, &n) != srtp_err_status_ok)
         return -1;
     *len = (size_t)n;
     return 0;
@@ -550,10 +800,15 @@ int mw_srtp_unprotect_rtcp(mw_srtp_t *s, uint8_t *buf, size_t *len)
 {
     int n;
 
-    if (!s->in || *len < 8 || *len > INT_MAX)
+    if (!s->ready || *len < 8 || *len > INT_MAX)
         return -1;
+    if (s->fast_in) {
+        int rv = mw_srtcp_fast_unprotect(s->fast_in, buf, len);
+        if (rv <= 0)
+            return rv;
+    }
     n = (int)*len;
-    if (srtp_unprotect_rtcp((srtp_t)s->in, buf, &n) != srtp_err_status_ok)
+    if (!mw_srtp_lib(s, 1) || srtp_unprotect_rtcp((srtp_t)s->in, buf, &n) != srtp_err_status_ok)
         return -1;
     *len = (size_t)n;
     return 0;

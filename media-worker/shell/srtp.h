@@ -25,17 +25,20 @@ typedef struct {
     uint8_t remote[MW_SRTP_MAX_KEY_SALT];
 } mw_srtp_keys_t;
 
-/* The outbound RTP transform (AES-CM-128/HMAC-SHA1-80, RFC 3711, and
- * AEAD_AES_128_GCM, RFC 7714) done here with OpenSSL instead of libsrtp2,
- * whose Debian build goes through NSS with locks per packet. RTCP and all
- * unprotect stay with libsrtp2. Opaque, see srtp.c. */
+/* SRTP and SRTCP (AES-CM-128/HMAC-SHA1-80, RFC 3711, and AEAD_AES_128_GCM,
+ * RFC 7714) done here with OpenSSL instead of libsrtp2, whose Debian build
+ * goes through NSS with locks per packet and about 45 kB of key state per
+ * peer. libsrtp2 sessions are made only when a native SSRC table is full,
+ * or for every peer with mw_srtp_set_native(0). Opaque, see srtp.c. */
 typedef struct mw_srtp_fast mw_srtp_fast_t;
 
 typedef struct {
-    void *in;                /* srtp_t for unprotect, NULL until mw_srtp_init succeeds */
-    void *out;               /* srtp_t for protect */
-    mw_srtp_fast_t *fast;    /* RTP protect for AES-CM profiles, NULL otherwise */
-    mw_srtp_fast_t *fast_in; /* RTP unprotect (both profiles), or NULL */
+    int ready;               /* mw_srtp_init succeeded */
+    void *in;                /* srtp_t for unprotect, or NULL (made on demand) */
+    void *out;               /* srtp_t for protect, or NULL (made on demand) */
+    mw_srtp_fast_t *fast;    /* native protect (RTP, RTCP), or NULL */
+    mw_srtp_fast_t *fast_in; /* native unprotect (RTP, RTCP), or NULL */
+    mw_srtp_keys_t keys;     /* for the on-demand libsrtp2 sessions */
 } mw_srtp_t;
 
 /* srtp_init() once per process (thread-safe). Returns 0 or -1. */
@@ -60,7 +63,7 @@ void mw_srtp_set_native(int on);
 void mw_srtp_fini(mw_srtp_t *s);
 static inline int mw_srtp_ready(const mw_srtp_t *s)
 {
-    return s->in != NULL;
+    return s->ready;
 }
 
 /* In place. *len is the packet length in, the protected length out; buf must

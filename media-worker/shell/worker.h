@@ -59,8 +59,8 @@ typedef struct {
     size_t n_lay;                   /* highest used index + 1 */
     int simulcast;                  /* layers identified by rid */
     sc_dyn_t dyn;
-    uint8_t told_active;            /* last layers{} mask sent, 0xff: none yet */
-    twcc_rx_t twcc;                 /* feedback for the browser's own estimator */
+    uint8_t told_active; /* last layers{} mask sent, 0xff: none yet */
+    twcc_rx_t twcc;      /* feedback for the browser's own estimator */
     int twcc_on;
     uint64_t next_twcc_us;
 } mw_pub_t;
@@ -70,7 +70,7 @@ typedef struct {
     uint32_t out_ssrc; /* the binding this state belongs to */
     sc_sub_t sc;
     rw_t rw;
-    rw_hist_t hist;
+    rw_hist_t *hist; /* video only: what each output seq was, for NACKs */
     uint16_t rtx_seq;
     uint64_t pkts, rtx_sent;
 } mw_sub_t;
@@ -90,24 +90,23 @@ typedef struct mw_session {
     char id[VC_PROTO_MAX_ID + 1];
     mw_worker_t *w;
     room_t *room;
-    room_part_t *part; /* NULL while in the lobby and once removed */
-    room_waiter_t *waiter; /* non-NULL while waiting in the lobby */
+    room_part_t *part;                  /* NULL while in the lobby and once removed */
+    room_waiter_t *waiter;              /* non-NULL while waiting in the lobby */
     char identity[VC_PROTO_MAX_ID + 1]; /* the credential's sub */
-    char role[16];     /* the role it has (or will have once admitted) */
-    mw_edge_t *edge;   /* NULL while detached */
+    char role[16];                      /* the role it has (or will have once admitted) */
+    mw_edge_t *edge;                    /* NULL while detached */
     uint64_t detached_at_ms;
     mw_peer_t *peer;
     int gathered, remote_set, connected, dead;
     uint64_t sdp_session_id;
-    json_t *last_offer; /* the outstanding offer message, for resume */
     rtp_rx_stats_t rx[2];
     uint64_t rtp_garbage, rtcp_garbage, unknown_ssrc, fwd_fail;
     /* media quality (media.c, quality.c) */
-    mw_pub_t *pub;                    /* what it publishes (video layers, TWCC) */
-    mw_sub_t *sub[ROOM_MAX_MLINES];   /* per subscription m-line */
-    bwe_t *bwe;                       /* estimate toward this subscriber */
-    uint16_t twseq;                   /* its transport-wide sequence */
-    uint32_t al_id;                   /* active-speaker handle, 0: none */
+    mw_pub_t *pub;                  /* what it publishes (video layers, TWCC) */
+    mw_sub_t *sub[ROOM_MAX_MLINES]; /* per subscription m-line */
+    bwe_t *bwe;                     /* estimate toward this subscriber */
+    uint16_t twseq;                 /* its transport-wide sequence */
+    uint32_t al_id;                 /* active-speaker handle, 0: none */
     uint64_t nack_in, nack_answered, nack_missed, nack_unsent, pad_bytes;
     uint64_t sent_bytes, send_bps, rate_since_us; /* media sent to it */
     uint64_t probe_until_us, probe_next_us, probe_backoff_us;
@@ -117,7 +116,7 @@ typedef struct mw_session {
     uint16_t sctp_port;   /* the answer's a=sctp-port; 0: no data channels */
     uint16_t chat_sid;    /* the "chat" channel's stream, if chat_open */
     int chat_open;
-    int screen;           /* media_state.screen: presenting */
+    int screen; /* media_state.screen: presenting */
     chat_rate_t chat_rate;
     struct mw_session *next_dead;
 } mw_session_t;
@@ -130,6 +129,8 @@ struct mw_worker {
     char **ice_addresses;
     size_t n_ice_addresses;
     long port_min, port_max, detach_grace_ms, edge_timeout_ms;
+    long room_max_parts; /* room_max_participants */
+    long udp_gso;        /* 1: UDP GSO for batched sends */
     /* I/O */
     nng_socket ctl;
     GSource *ctl_src, *tick_src, *reap_src;
@@ -141,9 +142,9 @@ struct mw_worker {
     GHashTable *rooms;    /* id -> room_t* */
     GHashTable *ended;    /* room id (owned) -> ms a host ended it */
     mw_edge_t *edges;
-    mw_session_t *dead;   /* reaped at the end of the loop turn */
-    uint32_t rtcp_ssrc;   /* sender SSRC of RTCP the worker originates */
-    GSource *media_src;   /* the 20 ms media timer (quality.c) */
+    mw_session_t *dead; /* reaped at the end of the loop turn */
+    uint32_t rtcp_ssrc; /* sender SSRC of RTCP the worker originates */
+    GSource *media_src; /* the 20 ms media timer (quality.c) */
     uint64_t next_rtcp_ms;
     uint64_t bad_msgs;
     GSource *sctp_src; /* usrsctp timers, while associations exist (chat.c) */

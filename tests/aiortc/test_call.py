@@ -402,6 +402,7 @@ async def run_call():
         check(status == 201 and "room" in room, "POST /api/rooms -> 201", f"{status} {room}")
         await a.connect()
         await a.join(room["room"], "Alice aiortc")
+        a_joined = time.monotonic()
         await b.connect()
         await b.join(room["room"], "Bob aiortc")
         pa, pb = a.joined["participant"], b.joined["participant"]
@@ -469,6 +470,18 @@ async def run_call():
         print(f"# A's m-lines for C: {sorted(mids_b)} (of {sorted(a.tracks)})", flush=True)
         v = [x for x in a.content.get((pc_, "video"), []) if isinstance(x, float)]
         check(v and 100 <= sorted(v)[len(v) // 2] < 150, "A's video from C is C's picture", f"mean luma {v[:8]}")
+
+        # Consent freshness (RFC 7675): aioice checks every 5 s and gives up
+        # after 6 unanswered checks. Past 35 s on A's pair, the worker (whose
+        # fast receive path answers those checks itself) must still be
+        # answering: A's transport is up and C's video still arrives.
+        await asyncio.sleep(max(0.0, 35 - (time.monotonic() - a_joined)))
+        before = a.received.get((pc_, "video"), 0)
+        await asyncio.sleep(1.5)
+        after = a.received.get((pc_, "video"), 0)
+        check(a.pc.iceConnectionState in ("connected", "completed") and after > before,
+              "A's ICE consent holds past 35 s (the worker answers its checks)",
+              f"ice {a.pc.iceConnectionState}, C's video frames {before} -> {after}")
     finally:
         for p in pumps:
             p.cancel()

@@ -44,16 +44,15 @@ static void fz_state(mw_sctp_t *s, int up, void *user)
     ((fz_ep_t *)user)->up = up;
 }
 
-static void fz_msg(mw_sctp_t *s, uint16_t sid, int binary, const uint8_t *d, size_t len,
-                   void *user)
+static void fz_msg(mw_sctp_t *s, uint16_t sid, int binary, const uint8_t *d, size_t len, void *user)
 {
     /* Echo, as the worker answers chat errors on the same channel. */
     if (len > 0 && len < 64)
         mw_sctp_send(s, sid, binary, d, len);
 }
 
-static const mw_sctp_callbacks_t fz_cb = {.send = fz_send, .on_state = fz_state,
-                                          .on_message = fz_msg};
+static const mw_sctp_callbacks_t fz_cb = {
+    .send = fz_send, .on_state = fz_state, .on_message = fz_msg};
 
 /* Delivers what from queued into to. */
 static int fz_deliver(fz_ep_t *from, fz_ep_t *to)

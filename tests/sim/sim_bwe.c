@@ -12,17 +12,20 @@
 #define SIM_STEP_US 1000
 
 typedef struct {
-    double conv_s;       /* first time the estimate reached 80% of the link */
-    double mean_mbps;    /* mean estimate over the second half */
-    double max_mbps;     /* highest estimate after convergence */
+    double conv_s;    /* first time the estimate reached 80% of the link */
+    double mean_mbps; /* mean estimate over the second half */
+    double max_mbps;  /* highest estimate after convergence */
     double loss_pct, mean_delay_ms;
-    double est_at[64];   /* estimate each second */
+    double est_at[64]; /* estimate each second */
 } sim_bwe_out_t;
 
 static void sim_bwe_run(uint64_t link_bps, uint64_t dur_us, uint32_t seed, sim_bwe_out_t *o)
 {
-    netsim_cfg_t fwd = {.seed = seed, .rate_bps = link_bps, .delay_us = 20000,
-                        .jitter_us = 500, .queue_bytes = link_bps * 300 / 8000};
+    netsim_cfg_t fwd = {.seed = seed,
+                        .rate_bps = link_bps,
+                        .delay_us = 20000,
+                        .jitter_us = 500,
+                        .queue_bytes = link_bps * 300 / 8000};
     if (fwd.queue_bytes < 15000)
         fwd.queue_bytes = 15000;
     netsim_cfg_t rev = {.seed = seed + 1, .delay_us = 20000};

@@ -9,9 +9,9 @@
 #include "media-worker/core/rtp.h"
 #include "tests/sim/sim.h"
 
-#define SN_PKTS 4000          /* 10 s at 400 packets/s */
+#define SN_PKTS 4000 /* 10 s at 400 packets/s */
 #define SN_INTERVAL_US 2500
-#define SN_SEQ0 64000         /* crosses the 16-bit wrap */
+#define SN_SEQ0 64000 /* crosses the 16-bit wrap */
 #define SN_SSRC 0x1111
 #define SN_RTX_SSRC 0x2222
 #define SN_PT 96
@@ -109,8 +109,8 @@ static void sn_run(const netsim_cfg_t *fwdc, const netsim_cfg_t *revc, sn_out_t 
                 rtp_header_t h;
                 if (!p || rtp_parse(p, plen, &h) != RTP_OK)
                     continue;
-                size_t n = nack_rtx_wrap(out, sizeof(out), p, &h, SN_RTX_PT, SN_RTX_SSRC,
-                                         rtx_seq++);
+                size_t n =
+                    nack_rtx_wrap(out, sizeof(out), p, &h, SN_RTX_PT, SN_RTX_SSRC, rtx_seq++);
                 netsim_send(fwd, now, out, n, 1);
                 o->rtx++;
             }
@@ -158,9 +158,18 @@ void sim_nack(void)
          {.seed = 11, .loss = 0.05, .delay_us = 30000, .jitter_us = 2000},
          {.seed = 12, .loss = 0.05, .delay_us = 30000}},
         {"nack-bursts",
-         {.seed = 21, .loss = 0.01, .burst_enter = 0.01, .burst_exit = 0.25, .burst_loss = 1.0,
-          .delay_us = 30000, .jitter_us = 2000},
-         {.seed = 22, .loss = 0.02, .burst_enter = 0.02, .burst_exit = 0.3, .burst_loss = 1.0,
+         {.seed = 21,
+          .loss = 0.01,
+          .burst_enter = 0.01,
+          .burst_exit = 0.25,
+          .burst_loss = 1.0,
+          .delay_us = 30000,
+          .jitter_us = 2000},
+         {.seed = 22,
+          .loss = 0.02,
+          .burst_enter = 0.02,
+          .burst_exit = 0.3,
+          .burst_loss = 1.0,
           .delay_us = 30000}},
         {"nack-reorder",
          {.seed = 31, .loss = 0.03, .delay_us = 30000, .reorder = 0.02, .reorder_us = 4000},

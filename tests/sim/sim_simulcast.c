@@ -34,8 +34,8 @@ static const struct {
     uint64_t t_us, bw;
     uint16_t w, h;
 } ss_script[] = {
-    {0, 2000000, 1280, 720},       {4000000, 600000, 1280, 720}, {8000000, 200000, 1280, 720},
-    {12000000, 3000000, 320, 180}, {15000000, 3000000, 640, 360}, {18000000, 0, 0, 0},
+    {0, 2000000, 1280, 720},        {4000000, 600000, 1280, 720},  {8000000, 200000, 1280, 720},
+    {12000000, 3000000, 320, 180},  {15000000, 3000000, 640, 360}, {18000000, 0, 0, 0},
     {20000000, 3000000, 1280, 720},
 };
 
@@ -81,7 +81,8 @@ void sim_simulcast(void)
     uint8_t prev_tl0 = 0;
     uint64_t seq_gaps = 0, ts_back = 0, ts_jumps = 0, pic_gaps = 0, tl0_gaps = 0, forwarded = 0;
     uint64_t switches = 0, bad_switches = 0, plis = 0, dyn_changes = 0, max_ts_step = 0;
-    uint64_t last_fwd_us = 0, target_change_at = 0, switch_delay_max = 0, paused_l2_at = 0, resumed_l2_at = 0;
+    uint64_t last_fwd_us = 0, target_change_at = 0, switch_delay_max = 0, paused_l2_at = 0,
+             resumed_l2_at = 0;
     size_t step = 0;
     uint8_t active = 7;
     for (uint64_t now = 0; now < 24000000; now += SS_FRAME_US) {
@@ -194,12 +195,12 @@ void sim_simulcast(void)
     sim_result(ok, "simulcast-switch",
                "%llu packets forwarded, %llu layer switches (all at key frames: %s), longest "
                "target-to-switch %.0f ms, %llu PLIs; seq gaps %llu, ts backwards %llu, largest ts "
-               "step %llu ticks (frame = 3000), ts jumps > 2 frames %llu, picture id gaps %llu, TL0PICIDX gaps %llu",
+               "step %llu ticks (frame = 3000), ts jumps > 2 frames %llu, picture id gaps %llu, "
+               "TL0PICIDX gaps %llu",
                (unsigned long long)forwarded, (unsigned long long)switches,
                bad_switches ? "no" : "yes", (double)switch_delay_max / 1000.0,
-               (unsigned long long)plis, (unsigned long long)seq_gaps,
-               (unsigned long long)ts_back, (unsigned long long)max_ts_step,
-               (unsigned long long)ts_jumps,
+               (unsigned long long)plis, (unsigned long long)seq_gaps, (unsigned long long)ts_back,
+               (unsigned long long)max_ts_step, (unsigned long long)ts_jumps,
                (unsigned long long)pic_gaps, (unsigned long long)tl0_gaps);
     int dok = paused_l2_at && resumed_l2_at && paused_l2_at > 4000000 && resumed_l2_at >= 20000000;
     sim_result(dok, "dynacast",

@@ -27,8 +27,8 @@ static void t_parse_open(void)
 
 static void t_parse_open_protocol(void)
 {
-    const uint8_t b[] = {0x03, 0x81, 0x01, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01,
-                         0x00, 0x02, 'x',  'p',  'q'};
+    const uint8_t b[] = {0x03, 0x81, 0x01, 0x00, 0x00, 0x00, 0x00, 0x05,
+                         0x00, 0x01, 0x00, 0x02, 'x',  'p',  'q'};
     dcep_msg_t m;
     VCT_CHECK_EQ_INT(dcep_parse(b, sizeof(b), &m), DCEP_OK);
     VCT_CHECK_EQ_INT(m.open.channel_type, 0x81);
@@ -59,9 +59,13 @@ static void t_parse_errors(void)
         {"unknown type", {0x04}, 1, DCEP_ERR_TYPE},
         {"open header cut", {0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 11, DCEP_ERR_SHORT},
         {"bad channel type", {0x03, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12, DCEP_ERR_CHANNEL_TYPE},
-        {"bad channel type hi", {0x03, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 12,
+        {"bad channel type hi",
+         {0x03, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+         12,
          DCEP_ERR_CHANNEL_TYPE},
-        {"label longer than message", {0x03, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 'a'}, 13,
+        {"label longer than message",
+         {0x03, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 'a'},
+         13,
          DCEP_ERR_SHORT},
         {"protocol longer", {0x03, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0xff, 'a'}, 13, DCEP_ERR_SHORT},
         {"trailing", {0x03, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 'a', 'b'}, 14, DCEP_ERR_TRAILING},
@@ -211,9 +215,15 @@ static void t_sdp_app_offer(void)
                                {.kind = SDP_KIND_VIDEO, .dir = SDP_DIR_RECVONLY},
                                {.kind = SDP_KIND_AUDIO, .dir = SDP_DIR_INACTIVE}};
     const char *cands[1] = {"candidate:1 1 UDP 2015363327 127.0.0.1 40000 typ host"};
-    sdp_offer_t o = {.session_id = 1, .version = 1, .ice_ufrag = "abcd",
-                     .ice_pwd = "0123456789012345678901", .fingerprint = "AB:CD",
-                     .candidates = cands, .n_candidates = 1, .mlines = ml, .n_mlines = 3,
+    sdp_offer_t o = {.session_id = 1,
+                     .version = 1,
+                     .ice_ufrag = "abcd",
+                     .ice_pwd = "0123456789012345678901",
+                     .fingerprint = "AB:CD",
+                     .candidates = cands,
+                     .n_candidates = 1,
+                     .mlines = ml,
+                     .n_mlines = 3,
                      .datachannel = 1};
     static char buf[16384];
     size_t len;
@@ -251,21 +261,26 @@ static void t_sdp_app_answer(void)
         int rc, present, accepted, port;
         unsigned max;
     } cases[] = {
-        {"accepted", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n"
-                     "a=sctp-port:5001\r\na=max-message-size:1000\r\n", 0, 1, 1, 5001, 1000},
-        {"defaults", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n", 0, 1,
-         1, 5000, 65536},
-        {"rejected", "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n", 0, 1,
-         0, 5000, 65536},
+        {"accepted",
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n"
+         "a=sctp-port:5001\r\na=max-message-size:1000\r\n",
+         0, 1, 1, 5001, 1000},
+        {"defaults", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n", 0, 1, 1,
+         5000, 65536},
+        {"rejected", "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n", 0, 1, 0,
+         5000, 65536},
         {"old sctpmap", "m=application 9 DTLS/SCTP 5000\r\na=mid:dc\r\n", 0, 1, 0, 5000, 65536},
         {"absent", "", 0, 0, 0, 0, 0},
-        {"wrong mid", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:x\r\n", -1, 0,
-         0, 0, 0},
-        {"bad port", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n"
-                     "a=sctp-port:0\r\n", -1, 0, 0, 0, 0},
-        {"two", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n"
-                "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n", -1, 0, 0, 0,
-         0},
+        {"wrong mid", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:x\r\n", -1, 0, 0,
+         0, 0},
+        {"bad port",
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n"
+         "a=sctp-port:0\r\n",
+         -1, 0, 0, 0, 0},
+        {"two",
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n"
+         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:dc\r\n",
+         -1, 0, 0, 0, 0},
     };
     static sdp_answer_t a;
     static char sdp[4096];
@@ -291,11 +306,16 @@ static void t_sdp_app_answer(void)
 int main(void)
 {
     static const vct_case_t cases[] = {
-        {"parse_open", t_parse_open},       {"parse_open_protocol", t_parse_open_protocol},
-        {"parse_ack", t_parse_ack},         {"parse_errors", t_parse_errors},
-        {"build_roundtrip", t_build_roundtrip}, {"build_limits", t_build_limits},
-        {"chat_text", t_chat_text},         {"chat_rate", t_chat_rate},
-        {"sctp_pkt", t_sctp_pkt},           {"sdp_app_offer", t_sdp_app_offer},
+        {"parse_open", t_parse_open},
+        {"parse_open_protocol", t_parse_open_protocol},
+        {"parse_ack", t_parse_ack},
+        {"parse_errors", t_parse_errors},
+        {"build_roundtrip", t_build_roundtrip},
+        {"build_limits", t_build_limits},
+        {"chat_text", t_chat_text},
+        {"chat_rate", t_chat_rate},
+        {"sctp_pkt", t_sctp_pkt},
+        {"sdp_app_offer", t_sdp_app_offer},
         {"sdp_app_answer", t_sdp_app_answer},
     };
     return vct_run("dcep", cases, sizeof(cases) / sizeof(cases[0]));

@@ -36,7 +36,8 @@ static void t_on_request(edge_conn_t *c, edge_http_req_t *req, void *ud)
     snprintf(s->path, sizeof(s->path), "%s", req->path);
     const char *h = edge_http_header(req, "host");
     snprintf(s->host, sizeof(s->host), "%s", h ? h : "");
-    snprintf(s->body, sizeof(s->body), "%.*s", (int)req->body.len, req->body.data ? req->body.data : "");
+    snprintf(s->body, sizeof(s->body), "%.*s", (int)req->body.len,
+             req->body.data ? req->body.data : "");
     if (s->accept_ws && req->upgrade)
         edge_conn_accept_ws(c, req);
     else if (s->respond)
@@ -417,10 +418,8 @@ static void t_ws_closes(void)
         size_t len;
         int code;
     } cases[] = {
-        {"binary", 2, "\x01\x02", 2, 1003},
-        {"bad utf8", 1, "\xc3\x28", 2, 1007},
-        {"overlong utf8", 1, "\xc0\xaf", 2, 1007},
-        {"bad opcode", 3, "", 0, 1002},
+        {"binary", 2, "\x01\x02", 2, 1003},        {"bad utf8", 1, "\xc3\x28", 2, 1007},
+        {"overlong utf8", 1, "\xc0\xaf", 2, 1007}, {"bad opcode", 3, "", 0, 1002},
         {"close", 8, "\x03\xe8", 2, 1000},
     };
     for (size_t i = 0; i < VC_ARRAY_LEN(cases); i++) {

@@ -46,7 +46,8 @@ static void t_cases(void)
     };
     for (size_t i = 0; i < VC_ARRAY_LEN(cases); i++) {
         char role[16] = "";
-        vc_err_t rc = t_verify(t, cases[i].secret, cases[i].prev, cases[i].room, cases[i].now, role);
+        vc_err_t rc =
+            t_verify(t, cases[i].secret, cases[i].prev, cases[i].room, cases[i].now, role);
         if (rc != cases[i].want)
             fprintf(stderr, "  case %s\n", cases[i].name);
         VCT_CHECK_EQ_INT(rc, cases[i].want);
@@ -57,7 +58,12 @@ static void t_cases(void)
 static void t_garbage(void)
 {
     static const char *toks[] = {
-        "", "x", "x.y.z", "...", "a.b", "eyJhbGciOiJIUzI1NiJ9..",
+        "",
+        "x",
+        "x.y.z",
+        "...",
+        "a.b",
+        "eyJhbGciOiJIUzI1NiJ9..",
         /* alg none with the right claims */
         "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0."
         "eyJyb29tIjoicm9vbS1hIiwicm9sZSI6Imhvc3QiLCJleHAiOjk5OTk5OTk5OTl9.",
@@ -113,11 +119,8 @@ static void t_identity(void)
 }
 
 static const vct_case_t cases[] = {
-    {"sign_verify", t_sign_verify},
-    {"identity", t_identity},
-    {"cases", t_cases},
-    {"garbage", t_garbage},
-    {"tampered", t_tampered},
+    {"sign_verify", t_sign_verify}, {"identity", t_identity}, {"cases", t_cases},
+    {"garbage", t_garbage},         {"tampered", t_tampered},
 };
 
 VCT_MAIN("edge-jwt", cases)

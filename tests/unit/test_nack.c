@@ -10,7 +10,7 @@ static void t_gap_then_retry(void)
     uint16_t s[NACK_MAX_MISSING];
     nack_gen_init(&g, 40000);
     nack_gen_packet(&g, 65534, 0);
-    nack_gen_packet(&g, 2, 1000); /* 65535, 0, 1 missing across the wrap */
+    nack_gen_packet(&g, 2, 1000);                        /* 65535, 0, 1 missing across the wrap */
     VCT_CHECK_EQ_INT(nack_gen_poll(&g, 2000, s, 16), 0); /* reorder hold */
     VCT_CHECK_EQ_INT(nack_gen_poll(&g, 6000, s, 16), 3);
     VCT_CHECK(s[0] == 65535 && s[1] == 0 && s[2] == 1);
@@ -82,7 +82,7 @@ static void t_cache(void)
     size_t len;
     VCT_CHECK_EQ_INT(pktcache_put(&c, 5, p, 8, 0), 0);
     VCT_CHECK(pktcache_get(&c, 5, 999999, &len) && len == 8);
-    VCT_CHECK(pktcache_get(&c, 5, 1000001, &len) == NULL); /* too old */
+    VCT_CHECK(pktcache_get(&c, 5, 1000001, &len) == NULL);  /* too old */
     VCT_CHECK(pktcache_get(&c, 5 + 512, 10, &len) == NULL); /* other seq, same slot */
     pktcache_put(&c, 5 + 512, p, 8, 10);
     VCT_CHECK(pktcache_get(&c, 5, 10, &len) == NULL); /* overwritten */
@@ -91,9 +91,50 @@ static void t_cache(void)
     pktcache_fini(&c);
 }
 
+/* The byte ring: packets back to back, a new lap once the lap's first
+ * bytes are too old or the ring is full, older laps' bytes invalid once the
+ * writer passed them. */
+static void t_cache_ring(void)
+{
+    pktcache_t c;
+    pktcache_init(&c, 8, 50, 1000); /* 8 entries, a 400-byte ring, 1 ms */
+    uint8_t p[100];
+    size_t len;
+    for (int i = 0; i < 100; i++)
+        p[i] = (uint8_t)i;
+    /* Stored back to back: three 50-byte packets use 150 bytes. */
+    for (uint16_t s = 0; s < 3; s++)
+        VCT_CHECK_EQ_INT(pktcache_put(&c, s, p, 50, 0), 0);
+    VCT_CHECK_EQ_INT(c.wpos, 150);
+    const uint8_t *g = pktcache_get(&c, 1, 0, &len);
+    VCT_CHECK(g != NULL && len == 50 && g == c.data + 50 && g[49] == 49);
+    /* Past max_age since the lap started: the next put starts a new lap at
+     * offset 0 and only packet 0's bytes are lost. */
+    VCT_CHECK_EQ_INT(pktcache_put(&c, 3, p, 40, 900), 0);
+    VCT_CHECK_EQ_INT(pktcache_put(&c, 4, p, 30, 1001), 0);
+    VCT_CHECK_EQ_INT(c.wpos, 30);
+    VCT_CHECK(pktcache_get(&c, 4, 1001, &len) != NULL && len == 30);
+    VCT_CHECK(pktcache_get(&c, 0, 1000, &len) == NULL); /* at 0, overwritten */
+    VCT_CHECK(pktcache_get(&c, 1, 1000, &len) != NULL); /* at 50, past 30 */
+    VCT_CHECK(pktcache_get(&c, 3, 1001, &len) != NULL); /* at 150 */
+    /* The writer reaches packet 1's bytes: gone, though not too old. */
+    VCT_CHECK_EQ_INT(pktcache_put(&c, 5, p, 40, 1001), 0);
+    VCT_CHECK(pktcache_get(&c, 1, 1000, &len) == NULL);
+    VCT_CHECK(pktcache_get(&c, 2, 1000, &len) != NULL); /* at 100, past 70 */
+    /* Full ring: a packet that does not fit starts a new lap too. */
+    pktcache_t d;
+    pktcache_init(&d, 2, 100, 1000000);
+    VCT_CHECK_EQ_INT(pktcache_put(&d, 0, p, 100, 0), 0);
+    VCT_CHECK_EQ_INT(pktcache_put(&d, 1, p, 90, 0), 0);
+    VCT_CHECK_EQ_INT(pktcache_put(&d, 2, p, 20, 0), 0); /* 190 + 20 > 200 */
+    VCT_CHECK_EQ_INT(d.wpos, 20);
+    VCT_CHECK(pktcache_get(&d, 1, 0, &len) != NULL && len == 90);
+    pktcache_fini(&d);
+    pktcache_fini(&c);
+}
+
 static const vct_case_t cases[] = {
-    {"gap_then_retry", t_gap_then_retry}, {"limits", t_limits},
-    {"build_parse", t_build_parse},       {"rtx_roundtrip", t_rtx_roundtrip},
-    {"cache", t_cache},
+    {"gap_then_retry", t_gap_then_retry}, {"limits", t_limits}, {"build_parse", t_build_parse},
+    {"rtx_roundtrip", t_rtx_roundtrip},   {"cache", t_cache},   {"cache_ring", t_cache_ring},
 };
 VCT_MAIN("nack", cases)

@@ -13,7 +13,9 @@ static vc_err_t parse(vc_channel_t ch, const char *s, const char **type)
 static void t_join_ok(void)
 {
     const char *type = NULL;
-    VCT_CHECK_EQ_INT(parse(VC_CH_CLIENT, "{\"type\":\"join\",\"room\":\"abc-def\",\"name\":\"Ann\"}", &type), VC_OK);
+    VCT_CHECK_EQ_INT(
+        parse(VC_CH_CLIENT, "{\"type\":\"join\",\"room\":\"abc-def\",\"name\":\"Ann\"}", &type),
+        VC_OK);
     VCT_CHECK_EQ_STR(type, "join");
 }
 
@@ -30,7 +32,8 @@ static void t_errors(void)
         {"{\"type\":\"join\",\"room\":\"a b\",\"name\":\"Ann\"}", VC_ERR_BAD_MESSAGE},
         {"{\"type\":\"join\",\"room\":\"ab\",\"name\":\"\"}", VC_ERR_BAD_MESSAGE},
         {"{\"type\":\"join\",\"room\":\"ab\",\"name\":\"a\\u0001\"}", VC_ERR_BAD_MESSAGE},
-        {"{\"type\":\"join\",\"room\":\"ab\",\"name\":\"a\\u0000b\"}", VC_ERR_BAD_JSON}, /* jansson refuses NUL */
+        {"{\"type\":\"join\",\"room\":\"ab\",\"name\":\"a\\u0000b\"}",
+         VC_ERR_BAD_JSON}, /* jansson refuses NUL */
         {"{\"type\":\"join\",\"room\":\"ab\"}", VC_ERR_BAD_MESSAGE},
         {"{\"type\":\"answer\",\"sdp\":5}", VC_ERR_BAD_MESSAGE},
         {"{\"type\":\"media_state\",\"audio\":1,\"video\":true}", VC_ERR_BAD_MESSAGE},
@@ -79,9 +82,9 @@ static void t_names(void)
 {
     VCT_CHECK(vc_proto_name_ok("Zoë Ångström"));
     VCT_CHECK(!vc_proto_name_ok("   "));
-    VCT_CHECK(!vc_proto_name_ok("\xc0\x80"));      /* overlong NUL */
-    VCT_CHECK(!vc_proto_name_ok("\xed\xa0\x80"));  /* surrogate */
-    VCT_CHECK(!vc_proto_name_ok("\xe2\x82"));      /* truncated */
+    VCT_CHECK(!vc_proto_name_ok("\xc0\x80"));     /* overlong NUL */
+    VCT_CHECK(!vc_proto_name_ok("\xed\xa0\x80")); /* surrogate */
+    VCT_CHECK(!vc_proto_name_ok("\xe2\x82"));     /* truncated */
     VCT_CHECK(vc_proto_id_ok("abc-DEF_09"));
     VCT_CHECK(!vc_proto_id_ok("../x"));
 }
@@ -99,7 +102,7 @@ static void t_error_msg(void)
 }
 
 static const vct_case_t cases[] = {
-    {"join_ok", t_join_ok},     {"errors", t_errors},       {"too_large", t_too_large},
-    {"names", t_names},         {"error_msg", t_error_msg},
+    {"join_ok", t_join_ok}, {"errors", t_errors},       {"too_large", t_too_large},
+    {"names", t_names},     {"error_msg", t_error_msg},
 };
 VCT_MAIN("proto", cases)

@@ -1,5 +1,8 @@
-/* Unit tests for media-worker/core/room.c: m-line allocation and reuse,
- * one outstanding offer with a dirty flag, answer validation, forwarding
+/* Unit tests for media-worker/core/room.c: subscription m-lines only for
+ * published tracks (a receive-only join renegotiates nobody else), reuse of
+ * inactive m-lines with a new msid/SSRC, the visible-track cap, one
+ * outstanding offer with a dirty flag and its exact repetition, answer
+ * validation, a room of 1 + 200 whose offers do not grow, forwarding
  * lookups, keyframe throttling, isolation between rooms, and moderation:
  * admission, permissions of every host action, targets confined to the
  * sender's room, bans, cohosts and host-held tracks. */
@@ -7,24 +10,33 @@
 
 #include "common/util.h"
 #include "media-worker/core/room.h"
+#include "proto/proto.h"
 #include "tests/unit/vctest.h"
 
-/* An answer accepting every m-line of p's outstanding offer. */
+/* An answer accepting every m-line of p's outstanding offer: publish
+ * m-lines sendonly with the given SSRCs (inactive for 0), subscriptions as
+ * offered. */
 static sdp_answer_t *t_answer(const room_part_t *p, uint32_t a_ssrc, uint32_t v_ssrc,
                               uint32_t v_rtx)
 {
     sdp_answer_t *a = calloc(1, sizeof(*a));
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    size_t n = 0;
+    room_offer_again((room_part_t *)p, ml, ROOM_MAX_MLINES, &n);
     a->n_mlines = p->n_offered;
     for (size_t i = 0; i < a->n_mlines; i++) {
         sdp_answer_mline_t *m = &a->mlines[i];
         m->kind = p->ml[i].kind;
         snprintf(m->mid, sizeof(m->mid), "%zu", i);
         memset(m->pts, 0xff, sizeof(m->pts));
+        m->dir = i < n && ml[i].dir == SDP_DIR_SENDONLY ? SDP_DIR_RECVONLY : SDP_DIR_INACTIVE;
     }
+    a->mlines[0].dir = a_ssrc ? SDP_DIR_SENDONLY : SDP_DIR_INACTIVE;
     if (a_ssrc) {
         a->mlines[0].ssrcs[0] = a_ssrc;
         a->mlines[0].n_ssrcs = 1;
     }
+    a->mlines[1].dir = v_ssrc ? SDP_DIR_SENDONLY : SDP_DIR_INACTIVE;
     a->mlines[1].fid_ssrc = v_ssrc;
     a->mlines[1].fid_rtx = v_rtx;
     return a;
@@ -44,26 +56,99 @@ static size_t t_negotiate(room_part_t *p, uint32_t a_ssrc, uint32_t v_ssrc, uint
     return n;
 }
 
+/* Participants of r that wait for an offer. */
+static int t_dirty(const room_t *r)
+{
+    int n = 0;
+    for (const room_part_t *q = r->parts; q != NULL; q = q->next)
+        n += q->dirty;
+    return n;
+}
+
+/* Renders p's outstanding offer as the worker would (fixed transport). */
+static size_t t_sdp_size(room_part_t *p)
+{
+    static const char *cands[] = {"candidate:1 1 UDP 2015363327 127.0.0.1 43000 typ host"};
+    static char buf[65536];
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    size_t n, len = 0;
+    if (!room_offer_again(p, ml, ROOM_MAX_MLINES, &n))
+        return 0;
+    sdp_offer_t o = {.session_id = 1,
+                     .version = p->version,
+                     .ice_ufrag = "abcd",
+                     .ice_pwd = "0123456789abcdef012345",
+                     .fingerprint = "AB:CD",
+                     .candidates = cands,
+                     .n_candidates = 1,
+                     .mlines = ml,
+                     .n_mlines = n,
+                     .datachannel = 1};
+    if (sdp_build_offer(&o, buf, sizeof(buf), &len) != 0)
+        return 0;
+    return len;
+}
+
 static void t_join_layout(void)
 {
     room_t *r = room_new("r1", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
     room_part_t *a = room_join(r, "pa", "Ann", "host", NULL);
     VCT_CHECK_EQ_INT(a->n_ml, 2);
+    VCT_CHECK_EQ_INT(t_negotiate(a, 10, 11, 12, ml), 2);
+    VCT_CHECK(a->published[SDP_KIND_AUDIO] && a->published[SDP_KIND_VIDEO]);
     room_part_t *b = room_join(r, "pb", "Bob", "guest", NULL);
-    VCT_CHECK_EQ_INT(a->n_ml, 4);
+    VCT_CHECK_EQ_INT(a->n_ml, 2); /* b publishes nothing yet */
+    VCT_CHECK(!a->dirty);
     VCT_CHECK_EQ_INT(b->n_ml, 4);
-    VCT_CHECK(a->ml[2].pub == b && a->ml[2].kind == SDP_KIND_AUDIO);
-    VCT_CHECK(a->ml[3].pub == b && a->ml[3].kind == SDP_KIND_VIDEO);
-    VCT_CHECK_EQ_STR(a->ml[3].track, "pb-v");
-    VCT_CHECK(a->dirty && b->dirty);
-    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    VCT_CHECK(b->ml[2].pub == a && b->ml[2].kind == SDP_KIND_AUDIO);
+    VCT_CHECK(b->ml[3].pub == a && b->ml[3].kind == SDP_KIND_VIDEO);
     size_t n;
     VCT_CHECK_EQ_INT(room_offer_begin(b, 0, ml, ROOM_MAX_MLINES, &n), 1);
     VCT_CHECK_EQ_INT(n, 4);
     VCT_CHECK_EQ_INT(ml[0].dir, SDP_DIR_RECVONLY);
+    VCT_CHECK(ml[1].simulcast);
     VCT_CHECK_EQ_INT(ml[2].dir, SDP_DIR_SENDONLY);
     VCT_CHECK_EQ_STR(ml[2].msid_stream, "pa");
-    VCT_CHECK_EQ_INT(ml[2].ssrc, 0); /* a has not published yet */
+    VCT_CHECK_EQ_STR(ml[3].msid_track, "pa-v");
+    /* the worker's own SSRCs, known before any packet */
+    VCT_CHECK(ml[3].ssrc == b->ml[3].out_ssrc && ml[3].ssrc != 0 && ml[3].ssrc != 11);
+    VCT_CHECK(ml[3].rtx_ssrc == b->ml[3].out_rtx && ml[3].rtx_ssrc != 0);
+    VCT_CHECK(ml[2].ssrc != 0 && ml[2].rtx_ssrc == 0);
+    /* b answers with audio only: a gets one m-line, b's video stays unseen */
+    sdp_answer_t *ans = t_answer(b, 20, 0, 0);
+    char err[200];
+    VCT_CHECK_EQ_INT(room_apply_answer(b, ans, err, sizeof(err)), ROOM_OK);
+    free(ans);
+    VCT_CHECK(a->dirty);
+    VCT_CHECK_EQ_INT(a->n_ml, 3);
+    VCT_CHECK(a->ml[2].pub == b && a->ml[2].kind == SDP_KIND_AUDIO);
+    room_free(r);
+}
+
+/* A participant that publishes nothing changes nobody's layout: not when
+ * it joins, not when it answers, not when it leaves. */
+static void t_subscriber_join(void)
+{
+    room_t *r = room_new("r1", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    room_part_t *pub = room_join(r, "pp", "Pub", "host", NULL);
+    t_negotiate(pub, 1, 2, 3, ml);
+    room_part_t *s1 = room_join(r, "s1", "S1", "guest", NULL);
+    t_negotiate(s1, 0, 0, 0, ml);
+    VCT_CHECK_EQ_INT(t_dirty(r), 0);
+    uint64_t v_pub = pub->version, v_s1 = s1->version;
+    room_part_t *s2 = room_join(r, "s2", "S2", "guest", NULL);
+    VCT_CHECK_EQ_INT(t_dirty(r), 1);
+    VCT_CHECK(s2->dirty);
+    VCT_CHECK_EQ_INT(t_negotiate(s2, 0, 0, 0, ml), 4); /* the joiner: one offer */
+    VCT_CHECK_EQ_INT(t_dirty(r), 0);
+    VCT_CHECK(!s2->published[0] && !s2->published[1]);
+    room_leave(r, s2);
+    VCT_CHECK_EQ_INT(t_dirty(r), 0);
+    VCT_CHECK_EQ_INT(pub->n_ml, 2);
+    VCT_CHECK_EQ_INT(s1->n_ml, 4);
+    VCT_CHECK(pub->version == v_pub && s1->version == v_s1);
     room_free(r);
 }
 
@@ -73,30 +158,51 @@ static void t_one_offer(void)
     room_part_t *a = room_join(r, "pa", "Ann", "host", NULL);
     sdp_offer_mline_t ml[ROOM_MAX_MLINES];
     size_t n;
-    VCT_CHECK_EQ_INT(room_offer_begin(a, 0, ml, ROOM_MAX_MLINES, &n), 1);
-    VCT_CHECK_EQ_INT(n, 2);
     room_part_t *b = room_join(r, "pb", "Bob", "guest", NULL);
-    (void)b;
+    t_negotiate(b, 7, 8, 0, ml);
+    VCT_CHECK_EQ_INT(room_offer_begin(a, 0, ml, ROOM_MAX_MLINES, &n), 1);
+    VCT_CHECK_EQ_INT(n, 4);
+    room_part_t *c = room_join(r, "pc", "Cy", "guest", NULL);
+    t_negotiate(c, 9, 0, 0, ml);
     /* a changed while its offer is out: no second offer, but dirty */
     VCT_CHECK_EQ_INT(room_offer_begin(a, 0, ml, ROOM_MAX_MLINES, &n), 0);
     VCT_CHECK(a->dirty);
-    sdp_answer_t *ans = calloc(1, sizeof(*ans));
-    ans->n_mlines = 2;
-    ans->mlines[0].kind = SDP_KIND_AUDIO;
-    strcpy(ans->mlines[0].mid, "0");
-    ans->mlines[1].kind = SDP_KIND_VIDEO;
-    strcpy(ans->mlines[1].mid, "1");
-    ans->mlines[1].ssrcs[0] = 500;
-    ans->mlines[1].n_ssrcs = 1;
+    sdp_answer_t *ans = t_answer(a, 0, 500, 0);
     char err[200];
     VCT_CHECK_EQ_INT(room_apply_answer(a, ans, err, sizeof(err)), ROOM_OK);
     VCT_CHECK_EQ_INT(a->ssrc[SDP_KIND_VIDEO], 500);
     /* a second answer to the same offer: bad state */
     VCT_CHECK_EQ_INT(room_apply_answer(a, ans, err, sizeof(err)), ROOM_ERR_STATE);
     VCT_CHECK_EQ_INT(room_offer_begin(a, 0, ml, ROOM_MAX_MLINES, &n), 1);
-    VCT_CHECK_EQ_INT(n, 4);
+    VCT_CHECK_EQ_INT(n, 5);
     VCT_CHECK_EQ_INT(room_offer_begin(a, 0, ml, ROOM_MAX_MLINES, &n), 0);
     free(ans);
+    room_free(r);
+}
+
+/* The outstanding offer is given again unchanged, whatever happened to the
+ * bindings meanwhile; nothing is kept but the room's own state. */
+static void t_offer_again(void)
+{
+    room_t *r = room_new("r1", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES], again[ROOM_MAX_MLINES];
+    size_t n, n2;
+    room_part_t *a = room_join(r, "pa", "Ann", "host", NULL);
+    room_part_t *b = room_join(r, "pb", "Bob", "guest", NULL);
+    VCT_CHECK_EQ_INT(room_offer_again(a, again, ROOM_MAX_MLINES, &n2), 0);
+    t_negotiate(b, 1, 2, 3, ml);
+    VCT_CHECK_EQ_INT(room_offer_begin(a, 0, ml, ROOM_MAX_MLINES, &n), 1);
+    size_t size = t_sdp_size(a);
+    VCT_CHECK(size > 0);
+    room_leave(r, b); /* b's m-lines go inactive, but the offer said sendonly */
+    room_part_t *c = room_join(r, "pc", "Cy", "guest", NULL);
+    t_negotiate(c, 4, 5, 0, ml);
+    VCT_CHECK_EQ_INT(room_offer_again(a, again, ROOM_MAX_MLINES, &n2), 1);
+    VCT_CHECK_EQ_INT(n2, 4);
+    VCT_CHECK_EQ_INT(again[2].dir, SDP_DIR_SENDONLY);
+    VCT_CHECK_EQ_STR(again[2].msid_stream, "pb");
+    VCT_CHECK_EQ_STR(again[3].msid_track, "pb-v");
+    VCT_CHECK_EQ_INT(t_sdp_size(a), size);
     room_free(r);
 }
 
@@ -104,9 +210,10 @@ static void t_answer_mismatch(void)
 {
     room_t *r = room_new("r1", NULL);
     room_part_t *a = room_join(r, "pa", "Ann", "host", NULL);
-    room_join(r, "pb", "Bob", "guest", NULL);
+    room_part_t *b = room_join(r, "pb", "Bob", "guest", NULL);
     sdp_offer_mline_t ml[ROOM_MAX_MLINES];
     size_t n;
+    t_negotiate(b, 5, 6, 0, ml);
     room_offer_begin(a, 0, ml, ROOM_MAX_MLINES, &n);
     sdp_answer_t *ans = t_answer(a, 1, 2, 3);
     char err[200];
@@ -119,6 +226,7 @@ static void t_answer_mismatch(void)
     ans->mlines[3].kind = SDP_KIND_AUDIO;
     VCT_CHECK_EQ_INT(room_apply_answer(a, ans, err, sizeof(err)), ROOM_ERR_MISMATCH);
     VCT_CHECK_EQ_INT(a->ssrc[SDP_KIND_AUDIO], 0); /* nothing applied */
+    VCT_CHECK(!a->published[SDP_KIND_AUDIO]);
     VCT_CHECK(a->offer_out);
     ans->mlines[3].kind = SDP_KIND_VIDEO;
     VCT_CHECK_EQ_INT(room_apply_answer(a, ans, err, sizeof(err)), ROOM_OK);
@@ -139,23 +247,20 @@ static void t_forwarding(void)
     room_part_t *out[8];
     /* b and c have not answered yet: nobody receives a */
     VCT_CHECK_EQ_INT(room_subscribers(a, SDP_KIND_VIDEO, 96, out, 8), 0);
-    VCT_CHECK(b->dirty && c->dirty); /* a's SSRCs are new to them */
     size_t n = t_negotiate(b, 200, 201, 0, ml);
-    VCT_CHECK_EQ_INT(n, 6);
-    int saw = 0;
-    for (size_t i = 2; i < n; i++)
-        if (b->ml[i].pub == a && b->ml[i].kind == SDP_KIND_VIDEO && ml[i].ssrc != 0 &&
-            ml[i].ssrc == b->ml[i].out_ssrc && ml[i].rtx_ssrc == b->ml[i].out_rtx &&
-            ml[i].ssrc != 101) /* the worker's rewritten stream, not a's own SSRC */
-            saw = 1;
-    VCT_CHECK(saw);
+    VCT_CHECK_EQ_INT(n, 4);
+    VCT_CHECK(b->ml[3].pub == a && ml[3].ssrc == b->ml[3].out_ssrc);
     VCT_CHECK_EQ_INT(room_subscribers(a, SDP_KIND_VIDEO, 96, out, 8), 1);
     VCT_CHECK(out[0] == b);
     VCT_CHECK_EQ_INT(room_subscribers(a, SDP_KIND_VIDEO, ROOM_PT_ANY, out, 8), 1);
+    int rtx;
+    VCT_CHECK_EQ_INT(room_sub_mline_of(b, b->ml[3].out_rtx, &rtx), 3);
+    VCT_CHECK_EQ_INT(rtx, 1);
     /* c declines H264 (102) on every m-line */
     sdp_offer_mline_t ml2[ROOM_MAX_MLINES];
     size_t n2;
     room_offer_begin(c, 0, ml2, ROOM_MAX_MLINES, &n2);
+    VCT_CHECK_EQ_INT(n2, 6); /* a and b publish */
     sdp_answer_t *ans = t_answer(c, 300, 301, 0);
     for (size_t i = 0; i < n2; i++)
         ans->mlines[i].pts[102 >> 3] &= (uint8_t) ~(1u << (102 & 7));
@@ -166,7 +271,6 @@ static void t_forwarding(void)
     VCT_CHECK_EQ_INT(room_subscribers(a, SDP_KIND_VIDEO, 102, out, 8), 1);
     VCT_CHECK_EQ_INT(room_subscribers(a, SDP_KIND_AUDIO, 111, out, 8), 2);
     sdp_kind_t k;
-    int rtx;
     VCT_CHECK(room_find_ssrc(r, 102, &k, &rtx) == a && k == SDP_KIND_VIDEO && rtx == 1);
     VCT_CHECK(room_find_ssrc(r, 300, &k, &rtx) == c && k == SDP_KIND_AUDIO && rtx == 0);
     VCT_CHECK(room_find_ssrc(r, 999, &k, &rtx) == NULL);
@@ -174,30 +278,60 @@ static void t_forwarding(void)
     room_free(r);
 }
 
+/* A publisher's first RTP packet (no SSRC in its answer, e.g. simulcast)
+ * publishes too; a new SSRC later renegotiates nobody. */
+static void t_publish_by_rtp(void)
+{
+    room_t *r = room_new("r1", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    room_part_t *a = room_join(r, "pa", "Ann", "host", NULL);
+    room_part_t *b = room_join(r, "pb", "Bob", "guest", NULL);
+    t_negotiate(a, 0, 0, 0, ml);
+    t_negotiate(b, 0, 0, 0, ml);
+    VCT_CHECK_EQ_INT(t_dirty(r), 0);
+    VCT_CHECK_EQ_INT(room_set_published(a, SDP_KIND_VIDEO, 4242, 0), 1);
+    VCT_CHECK(a->published[SDP_KIND_VIDEO] && b->dirty && b->n_ml == 3);
+    t_negotiate(b, 0, 0, 0, ml);
+    VCT_CHECK_EQ_INT(room_set_published(a, SDP_KIND_VIDEO, 4343, 0), 1);
+    VCT_CHECK(!b->dirty);
+    VCT_CHECK_EQ_INT(room_set_published(a, SDP_KIND_OTHER, 1, 0), 0);
+    room_free(r);
+}
+
+/* Unpublished or departed tracks: the m-line goes inactive, and once an
+ * answer confirmed that, the next track of its kind reuses it with a new
+ * msid and new SSRCs; the m-line count follows the tracks visible at once. */
 static void t_leave_reuse(void)
 {
     room_t *r = room_new("r1", NULL);
     sdp_offer_mline_t ml[ROOM_MAX_MLINES];
     room_part_t *a = room_join(r, "pa", "Ann", "host", NULL);
     room_part_t *b = room_join(r, "pb", "Bob", "guest", NULL);
-    t_negotiate(a, 1, 2, 0, ml);
+    t_negotiate(b, 1, 2, 0, ml);
+    t_negotiate(a, 0, 0, 0, ml);
+    uint32_t b_video_ssrc = a->ml[3].out_ssrc;
     room_leave(r, b);
     VCT_CHECK(a->dirty);
     VCT_CHECK(a->ml[2].pub == NULL && a->ml[3].pub == NULL);
     /* before the inactive offer is answered, a newcomer gets new m-lines */
     room_part_t *c = room_join(r, "pc", "Cy", "guest", NULL);
+    t_negotiate(c, 3, 4, 0, ml);
     VCT_CHECK_EQ_INT(a->n_ml, 6);
     room_leave(r, c);
-    size_t n = t_negotiate(a, 1, 2, 0, ml);
+    size_t n = t_negotiate(a, 0, 0, 0, ml);
     VCT_CHECK_EQ_INT(n, 6);
     for (size_t i = 2; i < n; i++)
         VCT_CHECK_EQ_INT(ml[i].dir, SDP_DIR_INACTIVE);
     /* now they are confirmed inactive and get reused */
     room_part_t *d = room_join(r, "pd", "Di", "guest", NULL);
+    t_negotiate(d, 5, 6, 0, ml);
     VCT_CHECK_EQ_INT(a->n_ml, 6);
-    VCT_CHECK(a->ml[2].pub == d || a->ml[4].pub == d);
-    VCT_CHECK_EQ_INT(d->n_ml, 4);
-    n = t_negotiate(a, 1, 2, 0, ml);
+    VCT_CHECK(a->ml[2].pub == d && a->ml[3].pub == d);
+    VCT_CHECK_EQ_INT(d->n_ml, 2); /* a publishes nothing */
+    n = t_negotiate(a, 0, 0, 0, ml);
+    VCT_CHECK_EQ_INT(ml[3].dir, SDP_DIR_SENDONLY);
+    VCT_CHECK_EQ_STR(ml[3].msid_stream, "pd");
+    VCT_CHECK(ml[3].ssrc != 0 && ml[3].ssrc != b_video_ssrc);
     int send = 0, inactive = 0;
     for (size_t i = 2; i < n; i++) {
         send += ml[i].dir == SDP_DIR_SENDONLY;
@@ -205,6 +339,123 @@ static void t_leave_reuse(void)
     }
     VCT_CHECK_EQ_INT(send, 2);
     VCT_CHECK_EQ_INT(inactive, 2);
+    room_free(r);
+}
+
+/* Unpublishing (an answer that turns a publish m-line inactive) frees the
+ * subscribers' m-line for the next publication of that kind. */
+static void t_unpublish_reuse(void)
+{
+    room_t *r = room_new("r1", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    room_part_t *s = room_join(r, "ps", "Sub", "guest", NULL);
+    room_part_t *p1 = room_join(r, "p1", "P1", "guest", NULL);
+    room_part_t *p2 = room_join(r, "p2", "P2", "guest", NULL);
+    t_negotiate(p1, 0, 10, 11, ml);
+    t_negotiate(s, 0, 0, 0, ml);
+    VCT_CHECK_EQ_INT(s->n_ml, 3);
+    VCT_CHECK(s->ml[2].pub == p1 && s->ml[2].live);
+    /* p1 stops its camera (renegotiated for an unrelated reason) */
+    p1->dirty = 1;
+    t_negotiate(p1, 0, 0, 0, ml);
+    VCT_CHECK(!p1->published[SDP_KIND_VIDEO]);
+    VCT_CHECK(s->dirty && s->ml[2].pub == NULL && !s->ml[2].live);
+    room_part_t *out[4];
+    VCT_CHECK_EQ_INT(room_subscribers(p1, SDP_KIND_VIDEO, ROOM_PT_ANY, out, 4), 0);
+    t_negotiate(s, 0, 0, 0, ml);
+    VCT_CHECK_EQ_INT(ml[2].dir, SDP_DIR_INACTIVE);
+    /* p2's video takes mid 2 */
+    t_negotiate(p2, 0, 20, 21, ml);
+    VCT_CHECK_EQ_INT(s->n_ml, 3);
+    VCT_CHECK(s->ml[2].pub == p2);
+    t_negotiate(s, 0, 0, 0, ml);
+    VCT_CHECK_EQ_STR(ml[2].msid_stream, "p2");
+    VCT_CHECK(s->ml[2].live);
+    VCT_CHECK_EQ_INT(room_subscribers(p2, SDP_KIND_VIDEO, ROOM_PT_ANY, out, 4), 1);
+    room_free(r);
+}
+
+/* 1 publisher + 200 receive-only subscribers: every join renegotiates only
+ * the joiner, and every subscriber's offer has the same size. */
+static void t_room_1_200(void)
+{
+    room_t *r = room_new("big", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    room_part_t *pub = room_join(r, "pub", "Pub", "host", NULL);
+    t_negotiate(pub, 1, 2, 3, ml);
+    size_t first = 0;
+    int others_dirty = 0, grew = 0;
+    for (int i = 0; i < 200; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "s%03d", i);
+        room_part_t *s = room_join(r, id, "S", "guest", NULL);
+        VCT_CHECK(s != NULL);
+        if (s == NULL)
+            break;
+        others_dirty += t_dirty(r) - 1;
+        size_t n;
+        VCT_CHECK_EQ_INT(room_offer_begin(s, 0, ml, ROOM_MAX_MLINES, &n), 1);
+        size_t size = t_sdp_size(s);
+        if (first == 0)
+            first = size;
+        /* equal but for the digits of the SSRCs (3 of up to 10 digits) */
+        grew += size + 27 < first || size > first + 27 || n != 4;
+        sdp_answer_t *a = t_answer(s, 0, 0, 0);
+        char err[200];
+        VCT_CHECK_EQ_INT(room_apply_answer(s, a, err, sizeof(err)), ROOM_OK);
+        free(a);
+        others_dirty += t_dirty(r);
+    }
+    VCT_CHECK_EQ_INT(r->n_parts, 201);
+    VCT_CHECK_EQ_INT(others_dirty, 0);
+    VCT_CHECK_EQ_INT(grew, 0);
+    VCT_CHECK(first > 0 && first < 8000);
+    VCT_CHECK_EQ_INT(pub->n_ml, 2);
+    room_part_t *out[256];
+    VCT_CHECK_EQ_INT(room_subscribers(pub, SDP_KIND_VIDEO, 96, out, 256), 200);
+    fprintf(stderr, "  1+200: each subscriber's offer %zu bytes\n", first);
+    room_free(r);
+}
+
+/* More published tracks than ROOM_MAX_VISIBLE: the newest are hidden and
+ * counted; a departure frees m-lines that the hidden ones then take. */
+static void t_visible_cap(void)
+{
+    room_t *r = room_new("r1", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    room_part_t *s = room_join(r, "ps", "Sub", "guest", NULL);
+    t_negotiate(s, 0, 0, 0, ml);
+    int pubs = ROOM_MAX_VISIBLE / 2 + 3;
+    room_part_t *first = NULL;
+    for (int i = 0; i < pubs; i++) {
+        char id[16];
+        snprintf(id, sizeof(id), "p%02d", i);
+        room_part_t *p = room_join(r, id, "P", "guest", NULL);
+        t_negotiate(p, 100 + i, 200 + i, 0, ml);
+        if (first == NULL)
+            first = p;
+    }
+    VCT_CHECK_EQ_INT(s->n_ml, ROOM_MAX_MLINES);
+    VCT_CHECK(s->overflow);
+    size_t n = t_negotiate(s, 0, 0, 0, ml);
+    VCT_CHECK_EQ_INT(n, ROOM_MAX_MLINES);
+    VCT_CHECK_EQ_INT(s->n_hidden, 6);
+    VCT_CHECK(t_sdp_size(s) == 0); /* answered: nothing outstanding */
+    /* the oldest publisher leaves: its two m-lines go inactive, then the
+     * next hidden participant's tracks take them */
+    room_leave(r, first);
+    n = t_negotiate(s, 0, 0, 0, ml);
+    VCT_CHECK_EQ_INT(s->n_ml, ROOM_MAX_MLINES);
+    VCT_CHECK(s->dirty);
+    size_t before = s->version;
+    VCT_CHECK_EQ_INT(room_offer_begin(s, 0, ml, ROOM_MAX_MLINES, &n), 1);
+    VCT_CHECK_EQ_INT(s->version, before + 1);
+    VCT_CHECK_EQ_INT(s->n_hidden, 4);
+    VCT_CHECK(t_sdp_size(s) > 0 && t_sdp_size(s) < VC_PROTO_MAX_SDP);
+    int send = 0;
+    for (size_t i = 2; i < n; i++)
+        send += ml[i].dir == SDP_DIR_SENDONLY;
+    VCT_CHECK_EQ_INT(send, ROOM_MAX_VISIBLE);
     room_free(r);
 }
 
@@ -240,18 +491,29 @@ static void t_pli_throttle(void)
     room_free(r);
 }
 
+/* Rooms are capped by participants (room_t.max_parts), not by m-lines. */
 static void t_full(void)
 {
     room_t *r = room_new("r1", NULL);
+    VCT_CHECK_EQ_INT(r->max_parts, ROOM_MAX_PARTICIPANTS);
     char id[16];
     size_t joined = 0;
-    for (int i = 0; i < 100; i++) {
+    for (int i = 0; i < ROOM_MAX_PARTICIPANTS + 10; i++) {
         snprintf(id, sizeof(id), "p%d", i);
         if (room_join(r, id, "x", "guest", NULL) != NULL)
             joined++;
     }
-    VCT_CHECK_EQ_INT(joined, (ROOM_MAX_MLINES - 2) / 2);
+    VCT_CHECK_EQ_INT(joined, ROOM_MAX_PARTICIPANTS);
     VCT_CHECK_EQ_INT(r->n_parts, joined);
+    room_free(r);
+    r = room_new("r2", NULL);
+    r->max_parts = 3;
+    joined = 0;
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof(id), "p%d", i);
+        joined += room_join(r, id, "x", "guest", NULL) != NULL;
+    }
+    VCT_CHECK_EQ_INT(joined, 3);
     room_free(r);
 }
 
@@ -372,8 +634,7 @@ static void t_permissions(void)
             VCT_CHECK(w == wait);
     }
     /* a host of room A acting in room B's name is still refused there */
-    VCT_CHECK_EQ_INT(room_mod_check(rb, host, ROOM_ACT_END, NULL, NULL, NULL),
-                     ROOM_MOD_FORBIDDEN);
+    VCT_CHECK_EQ_INT(room_mod_check(rb, host, ROOM_ACT_END, NULL, NULL, NULL), ROOM_MOD_FORBIDDEN);
     VCT_CHECK_EQ_INT(room_act_parse("admit_all"), ROOM_ACT_ADMIT_ALL);
     VCT_CHECK_EQ_INT(room_act_parse("media_state"), ROOM_ACT_NONE);
     room_free(r);
@@ -436,11 +697,23 @@ static void t_hold(void)
 }
 
 static const vct_case_t cases[] = {
-    {"join_layout", t_join_layout}, {"one_offer", t_one_offer},
-    {"answer_mismatch", t_answer_mismatch}, {"forwarding", t_forwarding},
-    {"leave_reuse", t_leave_reuse}, {"isolation", t_isolation},
-    {"pli_throttle", t_pli_throttle}, {"full", t_full},
-    {"admission", t_admission}, {"permissions", t_permissions},
-    {"lobby_bans", t_lobby_bans}, {"hold", t_hold},
+    {"join_layout", t_join_layout},
+    {"subscriber_join", t_subscriber_join},
+    {"one_offer", t_one_offer},
+    {"offer_again", t_offer_again},
+    {"answer_mismatch", t_answer_mismatch},
+    {"forwarding", t_forwarding},
+    {"publish_by_rtp", t_publish_by_rtp},
+    {"leave_reuse", t_leave_reuse},
+    {"unpublish_reuse", t_unpublish_reuse},
+    {"room_1_200", t_room_1_200},
+    {"visible_cap", t_visible_cap},
+    {"isolation", t_isolation},
+    {"pli_throttle", t_pli_throttle},
+    {"full", t_full},
+    {"admission", t_admission},
+    {"permissions", t_permissions},
+    {"lobby_bans", t_lobby_bans},
+    {"hold", t_hold},
 };
 VCT_MAIN("room", cases)

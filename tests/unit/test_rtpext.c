@@ -64,8 +64,8 @@ static void t_write_roundtrip(void)
 
 static void t_set_in_packet(void)
 {
-    uint8_t pkt[] = {0x90, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xBE, 0xDE, 0, 1,
-                     0x31, 0x00, 0x01, 0x00, 'x'};
+    uint8_t pkt[] = {0x90, 96,   0,    1, 0, 0,    0,    2,    0,    0,  0,
+                     3,    0xBE, 0xDE, 0, 1, 0x31, 0x00, 0x01, 0x00, 'x'};
     uint8_t v[2] = {0x55, 0x66};
     VCT_CHECK_EQ_INT(rtpext_set(pkt, 0xBEDE, 16, 4, 3, v, 2), 0);
     size_t len;
@@ -75,8 +75,10 @@ static void t_set_in_packet(void)
 }
 
 static const vct_case_t cases[] = {
-    {"one_byte", t_one_byte},       {"two_byte", t_two_byte},
-    {"errors", t_errors},           {"write_roundtrip", t_write_roundtrip},
+    {"one_byte", t_one_byte},
+    {"two_byte", t_two_byte},
+    {"errors", t_errors},
+    {"write_roundtrip", t_write_roundtrip},
     {"set_in_packet", t_set_in_packet},
 };
 VCT_MAIN("rtpext", cases)

@@ -65,8 +65,7 @@ static void ep_open(mw_sctp_t *s, uint16_t sid, const char *label, int full, voi
     snprintf(e->label, sizeof(e->label), "%s", label);
 }
 
-static void ep_msg(mw_sctp_t *s, uint16_t sid, int binary, const uint8_t *d, size_t len,
-                   void *user)
+static void ep_msg(mw_sctp_t *s, uint16_t sid, int binary, const uint8_t *d, size_t len, void *user)
 {
     ep_t *e = user;
     e->msgs++;

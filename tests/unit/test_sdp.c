@@ -22,7 +22,9 @@ static const char sdp_chrome[] =
     "a=ice-ufrag:Hj3K\n"
     "a=ice-pwd:kQ8mDdP7y4nF1ycAWnvA0hsE\n"
     "a=ice-options:trickle\n"
-    "a=fingerprint:sha-256 6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\n"
+    "a=fingerprint:sha-256 "
+    "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:"
+    "08\n"
     "a=setup:active\n"
     "a=mid:0\n"
     "a=sendonly\n"
@@ -32,14 +34,17 @@ static const char sdp_chrome[] =
     "a=rtpmap:111 opus/48000/2\n"
     "a=fmtp:111 minptime=10;useinbandfec=1\n"
     "a=ssrc:3722921553 cname:hK2Wf1Qm7dNnS0x9\n"
-    "a=ssrc:3722921553 msid:5b3d3d1c-3bd5-4a1f-9d51-7c1b2f0a6e11 0c8b8b9e-5d0a-4bde-a5d4-7b3b1bd0d7a2\n"
+    "a=ssrc:3722921553 msid:5b3d3d1c-3bd5-4a1f-9d51-7c1b2f0a6e11 "
+    "0c8b8b9e-5d0a-4bde-a5d4-7b3b1bd0d7a2\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103\n"
     "c=IN IP4 0.0.0.0\n"
     "a=rtcp:9 IN IP4 0.0.0.0\n"
     "a=ice-ufrag:Hj3K\n"
     "a=ice-pwd:kQ8mDdP7y4nF1ycAWnvA0hsE\n"
     "a=ice-options:trickle\n"
-    "a=fingerprint:sha-256 6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\n"
+    "a=fingerprint:sha-256 "
+    "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:"
+    "08\n"
     "a=setup:active\n"
     "a=mid:1\n"
     "a=sendonly\n"
@@ -63,16 +68,20 @@ static const char sdp_chrome[] =
     "a=fmtp:103 apt=102\n"
     "a=ssrc-group:FID 1283756203 2219861097\n"
     "a=ssrc:1283756203 cname:hK2Wf1Qm7dNnS0x9\n"
-    "a=ssrc:1283756203 msid:5b3d3d1c-3bd5-4a1f-9d51-7c1b2f0a6e11 f2f6f0b1-9c55-4c4b-8f58-2d3b7a1c9e40\n"
+    "a=ssrc:1283756203 msid:5b3d3d1c-3bd5-4a1f-9d51-7c1b2f0a6e11 "
+    "f2f6f0b1-9c55-4c4b-8f58-2d3b7a1c9e40\n"
     "a=ssrc:2219861097 cname:hK2Wf1Qm7dNnS0x9\n"
-    "a=ssrc:2219861097 msid:5b3d3d1c-3bd5-4a1f-9d51-7c1b2f0a6e11 f2f6f0b1-9c55-4c4b-8f58-2d3b7a1c9e40\n"
+    "a=ssrc:2219861097 msid:5b3d3d1c-3bd5-4a1f-9d51-7c1b2f0a6e11 "
+    "f2f6f0b1-9c55-4c4b-8f58-2d3b7a1c9e40\n"
     "m=audio 9 UDP/TLS/RTP/SAVPF 111\n"
     "c=IN IP4 0.0.0.0\n"
     "a=rtcp:9 IN IP4 0.0.0.0\n"
     "a=ice-ufrag:Hj3K\n"
     "a=ice-pwd:kQ8mDdP7y4nF1ycAWnvA0hsE\n"
     "a=ice-options:trickle\n"
-    "a=fingerprint:sha-256 6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\n"
+    "a=fingerprint:sha-256 "
+    "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:"
+    "08\n"
     "a=setup:active\n"
     "a=mid:2\n"
     "a=recvonly\n"
@@ -86,7 +95,9 @@ static const char sdp_chrome[] =
     "a=ice-ufrag:Hj3K\n"
     "a=ice-pwd:kQ8mDdP7y4nF1ycAWnvA0hsE\n"
     "a=ice-options:trickle\n"
-    "a=fingerprint:sha-256 6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:08\n"
+    "a=fingerprint:sha-256 "
+    "6B:8B:F0:65:5F:78:E2:51:3B:AC:6F:F3:3F:46:1B:35:DC:B8:5F:64:1A:24:C2:43:F0:A1:58:D0:A1:2C:19:"
+    "08\n"
     "a=setup:active\n"
     "a=mid:3\n"
     "a=recvonly\n"
@@ -105,7 +116,9 @@ static const char sdp_firefox[] =
     "o=mozilla...THIS_IS_SDPARTA-115.5.0 5742183463538462043 0 IN IP4 0.0.0.0\n"
     "s=-\n"
     "t=0 0\n"
-    "a=fingerprint:sha-256 3C:A1:7E:0B:52:93:64:8C:D4:F9:1B:0E:6D:A2:50:77:C8:E5:11:9A:5F:3B:42:D0:6E:8C:9B:27:F1:40:AA:13\n"
+    "a=fingerprint:sha-256 "
+    "3C:A1:7E:0B:52:93:64:8C:D4:F9:1B:0E:6D:A2:50:77:C8:E5:11:9A:5F:3B:42:D0:6E:8C:9B:27:F1:40:AA:"
+    "13\n"
     "a=group:BUNDLE 0 1 2 3\n"
     "a=ice-options:trickle\n"
     "a=msid-semantic:WMS *\n"
@@ -178,7 +191,9 @@ static const char sdp_aiortc[] =
     "a=end-of-candidates\n"
     "a=ice-ufrag:4fdC\n"
     "a=ice-pwd:EYNUYZZY0M42pjPleryYUE\n"
-    "a=fingerprint:sha-256 0E:3C:04:15:34:65:3F:34:7C:FC:B7:3B:B4:B5:17:4F:1F:42:B8:92:05:F8:53:18:57:F3:8A:C4:66:68:79:B5\n"
+    "a=fingerprint:sha-256 "
+    "0E:3C:04:15:34:65:3F:34:7C:FC:B7:3B:B4:B5:17:4F:1F:42:B8:92:05:F8:53:18:57:F3:8A:C4:66:68:79:"
+    "B5\n"
     "a=setup:active\n"
     "m=video 46336 UDP/TLS/RTP/SAVPF 96 97 102 103\n"
     "c=IN IP4 127.0.0.1\n"
@@ -207,7 +222,9 @@ static const char sdp_aiortc[] =
     "a=end-of-candidates\n"
     "a=ice-ufrag:4fdC\n"
     "a=ice-pwd:EYNUYZZY0M42pjPleryYUE\n"
-    "a=fingerprint:sha-256 0E:3C:04:15:34:65:3F:34:7C:FC:B7:3B:B4:B5:17:4F:1F:42:B8:92:05:F8:53:18:57:F3:8A:C4:66:68:79:B5\n"
+    "a=fingerprint:sha-256 "
+    "0E:3C:04:15:34:65:3F:34:7C:FC:B7:3B:B4:B5:17:4F:1F:42:B8:92:05:F8:53:18:57:F3:8A:C4:66:68:79:"
+    "B5\n"
     "a=setup:active\n"
     "m=audio 46336 UDP/TLS/RTP/SAVPF 111\n"
     "c=IN IP4 127.0.0.1\n"
@@ -222,7 +239,9 @@ static const char sdp_aiortc[] =
     "a=end-of-candidates\n"
     "a=ice-ufrag:4fdC\n"
     "a=ice-pwd:EYNUYZZY0M42pjPleryYUE\n"
-    "a=fingerprint:sha-256 0E:3C:04:15:34:65:3F:34:7C:FC:B7:3B:B4:B5:17:4F:1F:42:B8:92:05:F8:53:18:57:F3:8A:C4:66:68:79:B5\n"
+    "a=fingerprint:sha-256 "
+    "0E:3C:04:15:34:65:3F:34:7C:FC:B7:3B:B4:B5:17:4F:1F:42:B8:92:05:F8:53:18:57:F3:8A:C4:66:68:79:"
+    "B5\n"
     "a=setup:active\n"
     "m=video 46336 UDP/TLS/RTP/SAVPF 96 97 102 103\n"
     "c=IN IP4 127.0.0.1\n"
@@ -251,31 +270,47 @@ static const char sdp_aiortc[] =
     "a=end-of-candidates\n"
     "a=ice-ufrag:4fdC\n"
     "a=ice-pwd:EYNUYZZY0M42pjPleryYUE\n"
-    "a=fingerprint:sha-256 0E:3C:04:15:34:65:3F:34:7C:FC:B7:3B:B4:B5:17:4F:1F:42:B8:92:05:F8:53:18:57:F3:8A:C4:66:68:79:B5\n"
+    "a=fingerprint:sha-256 "
+    "0E:3C:04:15:34:65:3F:34:7C:FC:B7:3B:B4:B5:17:4F:1F:42:B8:92:05:F8:53:18:57:F3:8A:C4:66:68:79:"
+    "B5\n"
     "a=setup:active\n";
 
 #define LONG60 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 #define LONG600 LONG60 LONG60 LONG60 LONG60 LONG60 LONG60 LONG60 LONG60 LONG60 LONG60
-#define FP "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99"
+#define FP                                                                                         \
+    "AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:"   \
+    "88:99"
 
 /* Builds the 4 m-line offer the fixtures answer. */
-static int t_build(char *buf, size_t cap, int first_only)
+static int t_build(char *buf, size_t cap)
 {
     static const char *cands[] = {"candidate:1 1 UDP 2015363327 127.0.0.1 43000 typ host",
                                   "candidate:2 1 UDP 2015363071 10.0.0.1 43001 typ host"};
     sdp_offer_mline_t ml[5] = {
         {.kind = SDP_KIND_AUDIO, .dir = SDP_DIR_RECVONLY},
         {.kind = SDP_KIND_VIDEO, .dir = SDP_DIR_RECVONLY},
-        {.kind = SDP_KIND_AUDIO, .dir = SDP_DIR_SENDONLY, .msid_stream = "pb",
-         .msid_track = "pb-a", .ssrc = 1111},
-        {.kind = SDP_KIND_VIDEO, .dir = SDP_DIR_SENDONLY, .msid_stream = "pb",
-         .msid_track = "pb-v", .ssrc = 2222, .rtx_ssrc = 3333},
+        {.kind = SDP_KIND_AUDIO,
+         .dir = SDP_DIR_SENDONLY,
+         .msid_stream = "pb",
+         .msid_track = "pb-a",
+         .ssrc = 1111},
+        {.kind = SDP_KIND_VIDEO,
+         .dir = SDP_DIR_SENDONLY,
+         .msid_stream = "pb",
+         .msid_track = "pb-v",
+         .ssrc = 2222,
+         .rtx_ssrc = 3333},
         {.kind = SDP_KIND_VIDEO, .dir = SDP_DIR_INACTIVE},
     };
-    sdp_offer_t o = {.session_id = 42, .version = 3, .ice_ufrag = "abcd",
-                     .ice_pwd = "0123456789abcdef012345", .fingerprint = FP,
-                     .candidates = cands, .n_candidates = 2,
-                     .candidates_first_only = first_only, .mlines = ml, .n_mlines = 5};
+    sdp_offer_t o = {.session_id = 42,
+                     .version = 3,
+                     .ice_ufrag = "abcd",
+                     .ice_pwd = "0123456789abcdef012345",
+                     .fingerprint = FP,
+                     .candidates = cands,
+                     .n_candidates = 2,
+                     .mlines = ml,
+                     .n_mlines = 5};
     size_t len;
     if (sdp_build_offer(&o, buf, cap, &len) != 0)
         return -1;
@@ -293,16 +328,25 @@ static int t_count(const char *hay, const char *needle)
 static void t_offer(void)
 {
     static char buf[16384];
-    VCT_CHECK_EQ_INT(t_build(buf, sizeof(buf), 0), 0);
+    VCT_CHECK_EQ_INT(t_build(buf, sizeof(buf)), 0);
     VCT_CHECK(strncmp(buf, "v=0\r\n", 5) == 0);
     VCT_CHECK(strstr(buf, "a=group:BUNDLE 0 1 2 3 4\r\n") != NULL);
     VCT_CHECK(strstr(buf, "a=msid-semantic: WMS *\r\n") != NULL);
-    VCT_CHECK_EQ_INT(t_count(buf, "a=fingerprint:sha-256 " FP "\r\n"), 5);
-    VCT_CHECK_EQ_INT(t_count(buf, "a=setup:actpass\r\n"), 5);
-    VCT_CHECK_EQ_INT(t_count(buf, "a=ice-ufrag:abcd\r\n"), 5);
+    /* ICE and DTLS once, at session level (before the first m=) */
+    const char *m0 = strstr(buf, "\r\nm=");
+    VCT_CHECK(m0 != NULL);
+    VCT_CHECK_EQ_INT(t_count(buf, "a=fingerprint:sha-256 " FP "\r\n"), 1);
+    VCT_CHECK(strstr(buf, "a=fingerprint:") < m0);
+    VCT_CHECK_EQ_INT(t_count(buf, "a=setup:actpass\r\n"), 1);
+    VCT_CHECK_EQ_INT(t_count(buf, "a=ice-ufrag:abcd\r\n"), 1);
+    VCT_CHECK(strstr(buf, "a=ice-pwd:") < m0);
     VCT_CHECK_EQ_INT(t_count(buf, "a=rtcp-mux\r\n"), 5);
-    VCT_CHECK_EQ_INT(t_count(buf, "a=candidate:1 1 UDP 2015363327 127.0.0.1 43000 typ host\r\n"), 5);
-    VCT_CHECK_EQ_INT(t_count(buf, "a=end-of-candidates\r\n"), 5);
+    VCT_CHECK_EQ_INT(t_count(buf, "a=rtcp:"), 0);
+    /* candidates once, in mid 0 (everything is BUNDLEd) */
+    VCT_CHECK_EQ_INT(t_count(buf, "a=candidate:1 1 UDP 2015363327 127.0.0.1 43000 typ host\r\n"),
+                     1);
+    VCT_CHECK_EQ_INT(t_count(buf, "a=end-of-candidates\r\n"), 1);
+    VCT_CHECK(strstr(buf, "a=end-of-candidates\r\n") < strstr(buf, "a=mid:1\r\n"));
     VCT_CHECK_EQ_INT(t_count(buf, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"), 2);
     VCT_CHECK_EQ_INT(t_count(buf, "m=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103\r\n"), 3);
     VCT_CHECK_EQ_INT(t_count(buf, "a=recvonly\r\n"), 2);
@@ -317,13 +361,14 @@ static void t_offer(void)
     VCT_CHECK(strstr(buf, "a=msid:pb pb-a\r\n") != NULL);
     VCT_CHECK(strstr(buf, "a=ssrc:1111 cname:pb\r\n") != NULL);
     VCT_CHECK(strstr(buf, "a=ssrc-group:FID 2222 3333\r\n") != NULL);
-    VCT_CHECK(strstr(buf, "a=ssrc:3333 msid:pb pb-v\r\n") != NULL);
+    VCT_CHECK(strstr(buf, "a=ssrc:3333 cname:pb\r\n") != NULL);
+    VCT_CHECK(strstr(buf, "a=msid:pb pb-v\r\n") != NULL);
+    VCT_CHECK_EQ_INT(t_count(buf, " msid:"), 0); /* a=msid only, no legacy ssrc msid */
     /* header extensions: same ids on every m-line of the bundle */
     VCT_CHECK_EQ_INT(t_count(buf, "a=extmap:3 http://www.ietf.org/id/"
                                   "draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"),
                      5);
-    VCT_CHECK_EQ_INT(t_count(buf, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"),
-                     2);
+    VCT_CHECK_EQ_INT(t_count(buf, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\n"), 2);
     VCT_CHECK_EQ_INT(t_count(buf, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"), 5);
     /* rid extensions only where the worker receives video */
     VCT_CHECK_EQ_INT(t_count(buf, "sdes:rtp-stream-id\r\n"), 1);
@@ -342,8 +387,12 @@ static void t_simulcast(void)
         {.kind = SDP_KIND_AUDIO, .dir = SDP_DIR_RECVONLY},
         {.kind = SDP_KIND_VIDEO, .dir = SDP_DIR_RECVONLY, .simulcast = 1},
     };
-    sdp_offer_t o = {.session_id = 1, .version = 1, .ice_ufrag = "abcd",
-                     .ice_pwd = "0123456789abcdef012345", .fingerprint = FP, .mlines = ml,
+    sdp_offer_t o = {.session_id = 1,
+                     .version = 1,
+                     .ice_ufrag = "abcd",
+                     .ice_pwd = "0123456789abcdef012345",
+                     .fingerprint = FP,
+                     .mlines = ml,
                      .n_mlines = 2};
     size_t len;
     VCT_CHECK_EQ_INT(sdp_build_offer(&o, buf, sizeof(buf), &len), 0);
@@ -383,16 +432,14 @@ static void t_simulcast(void)
 static void t_offer_small(void)
 {
     static char buf[16384];
-    VCT_CHECK_EQ_INT(t_build(buf, sizeof(buf), 1), 0);
-    VCT_CHECK_EQ_INT(t_count(buf, "a=end-of-candidates\r\n"), 1);
-    VCT_CHECK_EQ_INT(t_build(buf, 200, 0), -1); /* does not fit: an error, no overflow */
+    VCT_CHECK_EQ_INT(t_build(buf, 200), -1); /* does not fit: an error, no overflow */
 }
 
 /* The offer parses with the answer parser once setup is made an answer's. */
 static void t_offer_roundtrip(void)
 {
     static char buf[16384];
-    VCT_CHECK_EQ_INT(t_build(buf, sizeof(buf), 0), 0);
+    VCT_CHECK_EQ_INT(t_build(buf, sizeof(buf)), 0);
     char *p;
     while ((p = strstr(buf, "actpass")) != NULL)
         memcpy(p, "passive", 7);
@@ -405,7 +452,7 @@ static void t_offer_roundtrip(void)
     uint32_t rtx;
     VCT_CHECK_EQ_INT(sdp_mline_media_ssrc(&a->mlines[3], &rtx), 2222);
     VCT_CHECK_EQ_INT(rtx, 3333);
-    VCT_CHECK_EQ_INT(a->n_candidates, 2); /* repeated per m-line, kept once */
+    VCT_CHECK_EQ_INT(a->n_candidates, 2);
     free(a);
 }
 
@@ -548,8 +595,14 @@ static void t_limits(void)
 }
 
 static const vct_case_t cases[] = {
-    {"offer", t_offer},       {"offer_small", t_offer_small}, {"offer_roundtrip", t_offer_roundtrip},
-    {"chrome", t_chrome},     {"firefox", t_firefox},         {"aiortc", t_aiortc},
-    {"malformed", t_malformed}, {"limits", t_limits},       {"simulcast", t_simulcast},
+    {"offer", t_offer},
+    {"offer_small", t_offer_small},
+    {"offer_roundtrip", t_offer_roundtrip},
+    {"chrome", t_chrome},
+    {"firefox", t_firefox},
+    {"aiortc", t_aiortc},
+    {"malformed", t_malformed},
+    {"limits", t_limits},
+    {"simulcast", t_simulcast},
 };
 VCT_MAIN("sdp", cases)

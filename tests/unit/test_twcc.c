@@ -60,7 +60,8 @@ static void t_long_run_lost(void)
 
 static void t_parse_errors(void)
 {
-    uint8_t b[24] = {0x8f, 205, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 1, 0, 3, 0, 0, 1, 0, 0xf0, 0, 0, 0};
+    uint8_t b[24] = {0x8f, 205, 0, 5, 0, 0, 0, 1, 0,    0, 0, 2,
+                     0,    1,   0, 3, 0, 0, 1, 0, 0xf0, 0, 0, 0};
     twcc_fb_t h;
     size_t m;
     /* status count 3 but a 2-bit vector chunk with a reserved symbol */

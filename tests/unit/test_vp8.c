@@ -12,8 +12,8 @@
 static void t_vp8_parse(void)
 {
     /* X S; I (15-bit 0x0123) L (5) T K; keyframe 640x360 */
-    uint8_t k[] = {0x90, 0xf0, 0x81, 0x23, 0x05, 0x7f, 0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a,
-                   0x80, 0x02, 0x68, 0x01};
+    uint8_t k[] = {0x90, 0xf0, 0x81, 0x23, 0x05, 0x7f, 0x10, 0x02,
+                   0x00, 0x9d, 0x01, 0x2a, 0x80, 0x02, 0x68, 0x01};
     vp8_desc_t d;
     VCT_CHECK_EQ_INT(vp8_parse(k, sizeof(k), &d), VP8_OK);
     VCT_CHECK(d.start && d.has_picid && d.picid_15 && d.picid == 0x123);
@@ -105,7 +105,10 @@ static void t_rewrite_switch(void)
     rw_hist_t *h = calloc(1, sizeof(*h));
     rw_hist_put(h, 2, 60001, &o);
     rw_hist_entry_t *e = rw_hist_get(h, 503);
-    VCT_CHECK(e && e->src_seq == 60001 && e->layer == 2 && rw_hist_get(h, 504) == NULL);
+    VCT_CHECK(e && e->src_seq == 60001 && e->layer1 == 3 && rw_hist_get(h, 504) == NULL);
+    rw_out_t back = rw_hist_out(e, o.ssrc);
+    VCT_CHECK(back.seq == o.seq && back.ts == o.ts && back.picid == o.picid && back.tl0 == o.tl0 &&
+              back.ssrc == o.ssrc);
     free(h);
 }
 
@@ -117,7 +120,7 @@ static void t_simulcast_select(void)
     sc_sub_set_size(&s, 640, 360);
     sc_sub_set_bw(&s, 5000000);
     sc_select(&s, l, 3, 0);
-    VCT_CHECK_EQ_INT(s.target, 1); /* size-limited */
+    VCT_CHECK_EQ_INT(s.target, 1);                     /* size-limited */
     VCT_CHECK_EQ_INT(sc_on_packet(&s, 1, 0), SC_DROP); /* waits for a key frame */
     VCT_CHECK_EQ_INT(sc_wants_keyframe(&s), 1);
     VCT_CHECK_EQ_INT(sc_on_packet(&s, 1, 1), SC_SWITCH);
@@ -129,7 +132,7 @@ static void t_simulcast_select(void)
     VCT_CHECK_EQ_INT(s.target, 2);
     sc_sub_set_bw(&s, 100000);
     sc_select(&s, l, 3, 600001);
-    VCT_CHECK_EQ_INT(s.target, 0); /* congested: lowest, at once */
+    VCT_CHECK_EQ_INT(s.target, 0);                        /* congested: lowest, at once */
     VCT_CHECK_EQ_INT(sc_on_packet(&s, 1, 0), SC_FORWARD); /* until layer 0 key frame */
     sc_sub_set_size(&s, 0, 0);
     sc_select(&s, l, 3, 700000);

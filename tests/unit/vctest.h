@@ -16,7 +16,7 @@ static int vct_fail;
 #define VCT_CHECK(cond)                                                                            \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
+            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);             \
             vct_fail = 1;                                                                          \
         }                                                                                          \
     } while (0)

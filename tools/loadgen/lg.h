@@ -38,12 +38,12 @@ char *lg_http_post(const char *host, int port, const char *path, const char *bod
 #define LG_MAX_CANDS 16
 
 typedef struct {
-    int video;      /* m=video, else audio (or other, see app) */
-    int app;        /* neither audio nor video (m=application): rejected */
-    int pt;         /* first payload type on the m= line, -1 if none */
-    int dir;        /* LG_DIR_* as offered */
+    int video; /* m=video, else audio (or other, see app) */
+    int app;   /* neither audio nor video (m=application): rejected */
+    int pt;    /* first payload type on the m= line, -1 if none */
+    int dir;   /* LG_DIR_* as offered */
     char mid[16];
-    uint32_t ssrc;  /* first a=ssrc, 0 if none */
+    uint32_t ssrc; /* first a=ssrc, 0 if none */
 } lg_mline_t;
 
 enum { LG_DIR_INACTIVE, LG_DIR_SENDONLY, LG_DIR_RECVONLY, LG_DIR_SENDRECV };
@@ -66,7 +66,7 @@ typedef struct {
     size_t n_cands;
     uint32_t audio_ssrc, video_ssrc; /* 0: do not publish that kind */
     uint32_t video_rtx_ssrc;
-    const char *label;               /* cname / msid stream */
+    const char *label; /* cname / msid stream */
     uint64_t version;
     int recv_all; /* answer every audio/video m-line recvonly (Janus subscriber) */
 } lg_answer_params_t;

@@ -100,16 +100,19 @@ char *lg_sdp_answer(const lg_offer_t *o, const lg_answer_params_t *a)
     g_string_append(s, "a=group:BUNDLE");
     for (size_t i = 0; i < o->n_ml; i++)
         g_string_append_printf(s, " %s", o->ml[i].mid);
-    g_string_append_printf(s, "\r\na=msid-semantic: WMS *\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
-                              "a=fingerprint:sha-256 %s\r\na=setup:active\r\n",
+    g_string_append_printf(s,
+                           "\r\na=msid-semantic: WMS *\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+                           "a=fingerprint:sha-256 %s\r\na=setup:active\r\n",
                            a->ufrag, a->pwd, a->fp);
     for (size_t i = 0; i < o->n_ml; i++) {
         const lg_mline_t *m = &o->ml[i];
         const char *dir = lg_answer_dir(m, i, a);
         int pt = m->pt >= 0 ? m->pt : m->video ? 96 : 111;
         if (m->app) {
-            g_string_append_printf(s, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"
-                                      "c=IN IP4 0.0.0.0\r\na=mid:%s\r\n", m->mid);
+            g_string_append_printf(s,
+                                   "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+                                   "c=IN IP4 0.0.0.0\r\na=mid:%s\r\n",
+                                   m->mid);
             continue;
         }
         g_string_append_printf(s, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\n", m->video ? "video" : "audio",
@@ -117,8 +120,10 @@ char *lg_sdp_answer(const lg_offer_t *o, const lg_answer_params_t *a)
         g_string_append_printf(s, "c=IN IP4 0.0.0.0\r\na=mid:%s\r\na=%s\r\na=rtcp-mux\r\n", m->mid,
                                dir);
         if (m->video)
-            g_string_append_printf(s, "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\n"
-                                      "a=rtcp-fb:%d nack pli\r\n", pt, pt, pt);
+            g_string_append_printf(s,
+                                   "a=rtpmap:%d VP8/90000\r\na=rtcp-fb:%d nack\r\n"
+                                   "a=rtcp-fb:%d nack pli\r\n",
+                                   pt, pt, pt);
         else
             g_string_append_printf(s, "a=rtpmap:%d opus/48000/2\r\n", pt);
         if (i < 2 && strcmp(dir, "sendonly") == 0) {
@@ -138,8 +143,9 @@ char *lg_sdp_answer(const lg_offer_t *o, const lg_answer_params_t *a)
 char *lg_sdp_offer(const lg_answer_params_t *a)
 {
     GString *s = g_string_sized_new(2048);
-    g_string_append_printf(s, "v=0\r\no=- %u %llu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                              "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS %s\r\n",
+    g_string_append_printf(s,
+                           "v=0\r\no=- %u %llu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                           "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS %s\r\n",
                            g_str_hash(a->label), (unsigned long long)a->version, a->label);
     for (int v = 0; v < 2; v++) {
         uint32_t ssrc = v ? a->video_ssrc : a->audio_ssrc;
@@ -147,9 +153,10 @@ char *lg_sdp_offer(const lg_answer_params_t *a)
             g_string_append(s, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
         else
             g_string_append(s, "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
-        g_string_append_printf(s, "c=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
-                                  "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\na=mid:%d\r\n"
-                                  "a=sendonly\r\na=rtcp-mux\r\n",
+        g_string_append_printf(s,
+                               "c=IN IP4 0.0.0.0\r\na=ice-ufrag:%s\r\na=ice-pwd:%s\r\n"
+                               "a=fingerprint:sha-256 %s\r\na=setup:actpass\r\na=mid:%d\r\n"
+                               "a=sendonly\r\na=rtcp-mux\r\n",
                                a->ufrag, a->pwd, a->fp, v);
         if (v)
             g_string_append(s, "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\n"

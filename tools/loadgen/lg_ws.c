@@ -250,8 +250,8 @@ lg_ws_t *lg_ws_open_proto(GMainContext *ctx, const char *host, int port, const c
 
 int lg_ws_send(lg_ws_t *ws, const char *msg, size_t len)
 {
-    struct wslay_event_msg m = {.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)msg,
-                                .msg_length = len};
+    struct wslay_event_msg m = {
+        .opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)msg, .msg_length = len};
     if (ws->closed || wslay_event_queue_msg(ws->ev, &m) != 0 || wslay_event_send(ws->ev) != 0)
         return -1;
     return 0;

@@ -46,19 +46,20 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "media-worker/core/rtp.h"
+#include "media-worker/shell/gpoll.h"
 #include "media-worker/shell/peer.h"
 #include "media-worker/shell/srtp.h"
 #include "tools/loadgen/lg.h"
 
 #define LG_MAX_STREAMS 64
-#define LG_MAGIC 0x56434c47u /* "VCLG" */
+#define LG_MAGIC 0x56434c47u  /* "VCLG" */
 #define LG_VIDEO_PAYLOAD 1160 /* + 12 header + 10 SRTP tag: ~1.2 kB on the wire */
 #define LG_AUDIO_PAYLOAD 100
 #define LG_FPS 30
 #define LG_KEYFRAME_EVERY 90 /* frames: every 3 s */
 #define LG_KEYFRAME_MULT 5
-#define LG_HIST_FINE 2000    /* 1 us buckets up to 2 ms */
-#define LG_HIST_COARSE 1000  /* then 100 us buckets up to 102 ms */
+#define LG_HIST_FINE 2000   /* 1 us buckets up to 2 ms */
+#define LG_HIST_COARSE 1000 /* then 100 us buckets up to 102 ms */
 #define LG_JOIN_PARALLEL 4
 #define LG_READY_TIMEOUT_MS 30000
 #define LG_LATE_MS 250 /* publisher schedule lag that means the generator is saturated */
@@ -92,7 +93,7 @@ typedef struct lg_part {
     int joined, gathered, remote_set, connected, failed;
     lg_offer_t *offer; /* waiting for gathering */
     uint64_t version;
-    size_t n_expected; /* subscribed streams in the last offer */
+    size_t n_expected;                         /* subscribed streams in the last offer */
     uint64_t t_open_ns, t_first_ns, t_conn_ns; /* WS open, first media, DTLS done */
     lg_stream_t st[LG_MAX_STREAMS];
     size_t n_st;
@@ -449,8 +450,8 @@ static void lg_answer(lg_part_t *p, lg_offer_t *o)
         if (o->ml[i].dir == LG_DIR_SENDONLY && o->ml[i].ssrc != 0)
             p->n_expected++;
     if (!p->remote_set) {
-        if (mw_peer_set_remote(p->peer, o->ufrag, o->pwd, "sha-256", o->fp,
-                               MW_DTLS_ROLE_CLIENT) != 0) {
+        if (mw_peer_set_remote(p->peer, o->ufrag, o->pwd, "sha-256", o->fp, MW_DTLS_ROLE_CLIENT) !=
+            0) {
             lg_part_fail(p, "bad remote ICE/DTLS parameters");
             return;
         }
@@ -926,8 +927,8 @@ static lg_part_t *lg_part_add(lg_t *lg, int room, int publish)
         lg_part_fail(p, "websocket open failed");
         return p;
     }
-    json_t *j = json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "type", "join", "room", r->id, "name",
-                          p->label);
+    json_t *j =
+        json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "type", "join", "room", r->id, "name", p->label);
     if (r->token[0])
         json_object_set_new(j, "token", json_string(r->token));
     lg_send_json(p, j);
@@ -1058,17 +1059,18 @@ static double lg_measure(lg_t *lg, const char *scenario)
             nst++;
         }
     }
-    double loss = expected > 0 && expected > recv ? (double)(expected - recv) / (double)expected : 0;
+    double loss =
+        expected > 0 && expected > recv ? (double)(expected - recv) / (double)expected : 0;
     json_t *o = json_pack(
         "{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:i,s:i}",
         "scenario", scenario, "step", lg->step_no, "rooms", (int)lg->rooms->len, "publishers",
-        (int)pubs, "subscribers", (int)subs, "streams", (int)nst, "failed", (int)failed,
-        "window_s", wall, "sent_pps", (double)lg->sent_pkts / wall, "fwd_pps",
-        (double)recv / wall, "expected_pps", (double)expected / wall, "loss", loss,
-        "jitter_ms_mean", nst ? jsum / (double)nst : 0.0, "jitter_ms_max", jmax, "lat_us_p50",
-        lg_hist_pct(lg, 0.5), "lat_us_p99", lg_hist_pct(lg, 0.99), "lat_us_max",
-        lg_hist_pct(lg, 1.0), "lg_cpu", self, "worker_cpu", wcpu, "worker_rss_kb",
-        (int)lg_proc_rss_kb(lg->worker_pid), "lat_samples", (int)lg->lat_n);
+        (int)pubs, "subscribers", (int)subs, "streams", (int)nst, "failed", (int)failed, "window_s",
+        wall, "sent_pps", (double)lg->sent_pkts / wall, "fwd_pps", (double)recv / wall,
+        "expected_pps", (double)expected / wall, "loss", loss, "jitter_ms_mean",
+        nst ? jsum / (double)nst : 0.0, "jitter_ms_max", jmax, "lat_us_p50", lg_hist_pct(lg, 0.5),
+        "lat_us_p99", lg_hist_pct(lg, 0.99), "lat_us_max", lg_hist_pct(lg, 1.0), "lg_cpu", self,
+        "worker_cpu", wcpu, "worker_rss_kb", (int)lg_proc_rss_kb(lg->worker_pid), "lat_samples",
+        (int)lg->lat_n);
     json_object_set_new(o, "lg_late_ms", json_real((double)lg->max_late_ns / 1e6));
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
     printf("%s\n", s);
@@ -1146,8 +1148,8 @@ static void lg_run_fanout(lg_t *lg)
     int room = -1;
     for (lg->step_no = 1; !lg_stop; lg->step_no++) {
         while (lg_count_subs(lg) < target && !lg_stop) {
-            if (room < 0 ||
-                g_array_index(lg->rooms, lg_room_t, room).n_parts >= (size_t)lg->subs_per_room + 1) {
+            if (room < 0 || g_array_index(lg->rooms, lg_room_t, room).n_parts >=
+                                (size_t)lg->subs_per_room + 1) {
                 room = lg_room_new(lg);
                 if (room < 0)
                     return;
@@ -1277,13 +1279,13 @@ static void lg_run_joins(lg_t *lg)
     }
     mean = n ? mean / (double)n : 0;
     wmean = n ? wmean / (double)n : 0;
-    json_t *o = json_pack("{s:s,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "scenario", "joins",
-                          "joins", (int)n, "failed", (int)failed, "ttfm_ms_p50",
-                          lg_pct(ttfm, n, 0.5), "ttfm_ms_p99", lg_pct(ttfm, n, 0.99),
-                          "join_cpu_ms_mean", mean, "join_cpu_ms_p50", lg_pct(work, n, 0.5),
-                          "join_cpu_ms_p99", lg_pct(work, n, 0.99), "worker_join_cpu_ms_mean",
-                          wmean, "worker_join_cpu_ms_p50", lg_pct(wwork, n, 0.5),
-                          "worker_join_cpu_ms_p99", lg_pct(wwork, n, 0.99));
+    json_t *o =
+        json_pack("{s:s,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "scenario", "joins", "joins",
+                  (int)n, "failed", (int)failed, "ttfm_ms_p50", lg_pct(ttfm, n, 0.5), "ttfm_ms_p99",
+                  lg_pct(ttfm, n, 0.99), "join_cpu_ms_mean", mean, "join_cpu_ms_p50",
+                  lg_pct(work, n, 0.5), "join_cpu_ms_p99", lg_pct(work, n, 0.99),
+                  "worker_join_cpu_ms_mean", wmean, "worker_join_cpu_ms_p50", lg_pct(wwork, n, 0.5),
+                  "worker_join_cpu_ms_p99", lg_pct(wwork, n, 0.99));
     /* Where the time to first media goes: up to DTLS done, then waiting. */
     json_object_set_new(o, "ttconn_ms_p50", json_real(lg_pct(tconn, n, 0.5)));
     json_object_set_new(o, "ttconn_ms_p99", json_real(lg_pct(tconn, n, 0.99)));
@@ -1307,55 +1309,99 @@ static void lg_on_signal(int sig)
 
 static void lg_usage(void)
 {
-    fprintf(stderr,
-            "usage: vc-loadgen [--host H] [--port P] --scenario fanout|meeting|joins\n"
-            "  [--subs-per-room N] [--room-size N] [--start N] [--step N] [--max-subs N]\n"
-            "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
-            "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
-            "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
-            "  [--decrypt-every N]\n");
+    fprintf(stderr, "usage: vc-loadgen [--host H] [--port P] --scenario fanout|meeting|joins\n"
+                    "  [--subs-per-room N] [--room-size N] [--start N] [--step N] [--max-subs N]\n"
+                    "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
+                    "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
+                    "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
+                    "  [--decrypt-every N]\n");
 }
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"host", 1, 0, 'h'},        {"port", 1, 0, 'p'},       {"scenario", 1, 0, 's'},
-        {"subs-per-room", 1, 0, 'S'}, {"room-size", 1, 0, 'r'}, {"start", 1, 0, 'a'},
-        {"step", 1, 0, 't'},        {"max-subs", 1, 0, 'm'},   {"max-steps", 1, 0, 'M'},
-        {"joins", 1, 0, 'j'},       {"window", 1, 0, 'w'},     {"warmup", 1, 0, 'W'},
-        {"loss-stop", 1, 0, 'l'},   {"video-kbps", 1, 0, 'v'}, {"worker-pid", 1, 0, 'P'},
-        {"server-pid", 1, 0, 'X'},  {"target", 1, 0, 'T'},     {"srtp", 1, 0, 'C'},
-        {"ice-ip", 1, 0, 'I'},      {"ready-timeout", 1, 0, 'R'}, {"decrypt-every", 1, 0, 'D'},
-        {0, 0, 0, 0},
+        {"host", 1, 0, 'h'},          {"port", 1, 0, 'p'},
+        {"scenario", 1, 0, 's'},      {"subs-per-room", 1, 0, 'S'},
+        {"room-size", 1, 0, 'r'},     {"start", 1, 0, 'a'},
+        {"step", 1, 0, 't'},          {"max-subs", 1, 0, 'm'},
+        {"max-steps", 1, 0, 'M'},     {"joins", 1, 0, 'j'},
+        {"window", 1, 0, 'w'},        {"warmup", 1, 0, 'W'},
+        {"loss-stop", 1, 0, 'l'},     {"video-kbps", 1, 0, 'v'},
+        {"worker-pid", 1, 0, 'P'},    {"server-pid", 1, 0, 'X'},
+        {"target", 1, 0, 'T'},        {"srtp", 1, 0, 'C'},
+        {"ice-ip", 1, 0, 'I'},        {"ready-timeout", 1, 0, 'R'},
+        {"decrypt-every", 1, 0, 'D'}, {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'h': lg->host = optarg; break;
-        case 'p': lg->port = atoi(optarg); break;
-        case 's': lg->scenario = optarg; break;
-        case 'S': lg->subs_per_room = atoi(optarg); break;
-        case 'r': lg->room_size = atoi(optarg); break;
-        case 'a': lg->start = atoi(optarg); break;
-        case 't': lg->step = atoi(optarg); break;
-        case 'm': lg->max_subs = atoi(optarg); break;
-        case 'M': lg->max_steps = atoi(optarg); break;
-        case 'j': lg->joins = atoi(optarg); break;
-        case 'w': lg->window_s = atof(optarg); break;
-        case 'W': lg->warmup_s = atof(optarg); break;
-        case 'l': lg->loss_stop = atof(optarg); break;
-        case 'v': lg->video_kbps = atoi(optarg); break;
-        case 'P': lg->worker_pid = atoi(optarg); break;
-        case 'T': lg->janus = strcmp(optarg, "janus") == 0; break;
-        case 'I': lg->ice_ip = optarg; break;
-        case 'D': lg->decrypt_every = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
-        case 'R': lg->ready_ms = (int)(atof(optarg) * 1000); break;
-        case 'C': lg->gcm = strcmp(optarg, "gcm") == 0; break;
+        case 'h':
+            lg->host = optarg;
+            break;
+        case 'p':
+            lg->port = atoi(optarg);
+            break;
+        case 's':
+            lg->scenario = optarg;
+            break;
+        case 'S':
+            lg->subs_per_room = atoi(optarg);
+            break;
+        case 'r':
+            lg->room_size = atoi(optarg);
+            break;
+        case 'a':
+            lg->start = atoi(optarg);
+            break;
+        case 't':
+            lg->step = atoi(optarg);
+            break;
+        case 'm':
+            lg->max_subs = atoi(optarg);
+            break;
+        case 'M':
+            lg->max_steps = atoi(optarg);
+            break;
+        case 'j':
+            lg->joins = atoi(optarg);
+            break;
+        case 'w':
+            lg->window_s = atof(optarg);
+            break;
+        case 'W':
+            lg->warmup_s = atof(optarg);
+            break;
+        case 'l':
+            lg->loss_stop = atof(optarg);
+            break;
+        case 'v':
+            lg->video_kbps = atoi(optarg);
+            break;
+        case 'P':
+            lg->worker_pid = atoi(optarg);
+            break;
+        case 'T':
+            lg->janus = strcmp(optarg, "janus") == 0;
+            break;
+        case 'I':
+            lg->ice_ip = optarg;
+            break;
+        case 'D':
+            lg->decrypt_every = atoi(optarg) > 0 ? atoi(optarg) : 1;
+            break;
+        case 'R':
+            lg->ready_ms = (int)(atof(optarg) * 1000);
+            break;
+        case 'C':
+            lg->gcm = strcmp(optarg, "gcm") == 0;
+            break;
         case 'X':
             if (lg->n_server_pids < VC_ARRAY_LEN(lg->server_pids))
                 lg->server_pids[lg->n_server_pids++] = atoi(optarg);
             break;
-        default: lg_usage(); exit(2);
+        default:
+            lg_usage();
+            exit(2);
         }
     }
 }
@@ -1363,9 +1409,21 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
 int main(int argc, char **argv)
 {
     lg_t lg = {
-        .host = "127.0.0.1", .ice_ip = "127.0.0.1", .port = 8080, .scenario = "fanout", .subs_per_room = 40,
-        .room_size = 8, .ready_ms = LG_READY_TIMEOUT_MS, .decrypt_every = 16, .step = 20, .max_subs = 2000, .joins = 50, .window_s = 5,
-        .warmup_s = 2, .loss_stop = 0.01, .video_kbps = 1500,
+        .host = "127.0.0.1",
+        .ice_ip = "127.0.0.1",
+        .port = 8080,
+        .scenario = "fanout",
+        .subs_per_room = 40,
+        .room_size = 8,
+        .ready_ms = LG_READY_TIMEOUT_MS,
+        .decrypt_every = 16,
+        .step = 20,
+        .max_subs = 2000,
+        .joins = 50,
+        .window_s = 5,
+        .warmup_s = 2,
+        .loss_stop = 0.01,
+        .video_kbps = 1500,
     };
     vc_log_init("loadgen", VC_LOG_INFO);
     lg_opts(&lg, argc, argv);
@@ -1376,11 +1434,12 @@ int main(int argc, char **argv)
     signal(SIGTERM, lg_on_signal);
     lg.ctx = g_main_context_new();
     lg.loop = g_main_loop_new(lg.ctx, FALSE);
+    mw_gpoll_attach(lg.ctx); /* one socket per participant: epoll, not poll(2) */
     /* Before the identity: its SSL_CTX fixes the offered SRTP profiles. */
     mw_srtp_set_gcm_allowed(lg.gcm);
     lg.id = mw_dtls_identity_new();
-    lg.cb = (mw_peer_callbacks_t){.on_state = lg_on_state, .on_gathered = lg_on_gathered,
-                                  .on_rtp = lg_on_rtp};
+    lg.cb = (mw_peer_callbacks_t){
+        .on_state = lg_on_state, .on_gathered = lg_on_gathered, .on_rtp = lg_on_rtp};
     if (lg.decrypt_every > 1)
         lg.cb.on_srtp_peek = lg_on_srtp_peek;
     lg.parts = g_ptr_array_new();
@@ -1416,6 +1475,7 @@ int main(int argc, char **argv)
         lg_part_free(lg.jctl);
     g_array_free(lg.rooms, TRUE);
     mw_dtls_identity_free(lg.id);
+    mw_gpoll_detach(lg.ctx);
     g_main_loop_unref(lg.loop);
     g_main_context_unref(lg.ctx);
     return lg_stop ? 1 : lg.rc;

@@ -2,8 +2,10 @@
  * protect (media-worker/shell/srtp.c) byte for byte against libsrtp2 over
  * sequence wraps and reordering, and its native unprotect's verdicts and
  * plaintext against libsrtp2's (wraps, reordering, replays, too old, a
- * flipped bit), then times protect on 1.2 kB packets: the per-packet
- * crypto part of the physical loop. Exits 1 on a mismatch. */
+ * flipped bit), and native SRTCP both ways against libsrtp2 (bytes, several
+ * SSRCs, reordering, a replay, a flipped bit), then times protect on 1.2 kB
+ * packets: the per-packet crypto part of the physical loop. Exits 1 on a
+ * mismatch. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,9 +56,9 @@ static int sc_profile(mw_srtp_profile_t prof, const char *name)
         return 1;
     /* Wraps, reordering, a too-old packet, then window shifts of several
      * 64-bit words with late packets just inside and outside the window. */
-    static const uint16_t seqs[] = {65530, 65531, 65533, 65532, 65535, 0,   1,    65534,
-                                    2,     3,     40000, 40001, 7,     8,   65535, 0,
-                                    108,   100,   9,     810,   107,   200, 2000,  977,
+    static const uint16_t seqs[] = {65530, 65531, 65533, 65532, 65535, 0,    1,     65534,
+                                    2,     3,     40000, 40001, 7,     8,    65535, 0,
+                                    108,   100,   9,     810,   107,   200,  2000,  977,
                                     976,   1100,  2001,  1999,  30000, 29999};
     int bad = 0;
     for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
@@ -125,10 +127,97 @@ static int sc_profile(mw_srtp_profile_t prof, const char *name)
     return bad;
 }
 
+/* An RTCP sender report-like packet of ssrc, its body varied by i. */
+static size_t sc_rtcp(uint8_t *b, uint32_t ssrc, int i)
+{
+    size_t n = 8 + 24 + (size_t)(i % 5) * 4;
+    b[0] = 0x81;
+    b[1] = 200;
+    b[2] = 0;
+    b[3] = (uint8_t)(n / 4 - 1);
+    b[4] = (uint8_t)(ssrc >> 24);
+    b[5] = (uint8_t)(ssrc >> 16);
+    b[6] = (uint8_t)(ssrc >> 8);
+    b[7] = (uint8_t)ssrc;
+    for (size_t k = 8; k < n; k++)
+        b[k] = (uint8_t)(k * 13 + (size_t)i);
+    return n;
+}
+
+/* SRTCP: native protect byte for byte equal to libsrtp2's (one SSRC: the
+ * native index is per session, libsrtp2's per SSRC, both from 1) and
+ * accepted by a libsrtp2 receiver; libsrtp2's packets of three SSRCs,
+ * reordered, accepted by the native receiver, a replay and a flipped bit
+ * refused. */
+static int sc_rtcp_profile(mw_srtp_profile_t prof, const char *name)
+{
+    mw_srtp_keys_t k = {.profile = prof, .len = mw_srtp_key_salt_len(prof)}, kt;
+    mw_srtp_t fast, ref, peer;
+    int bad = 0;
+    vc_random_bytes(k.local, sizeof(k.local));
+    vc_random_bytes(k.remote, sizeof(k.remote));
+    kt = k;
+    memcpy(kt.local, k.remote, sizeof(kt.local));
+    memcpy(kt.remote, k.local, sizeof(kt.remote));
+    mw_srtp_set_native(1);
+    if (mw_srtp_init(&fast, &k) < 0)
+        return 1;
+    mw_srtp_set_native(0);
+    if (mw_srtp_init(&ref, &k) < 0 || mw_srtp_init(&peer, &kt) < 0)
+        return 1;
+    for (int i = 0; i < 50; i++) {
+        uint8_t p[300], a[300], b[300];
+        size_t n = sc_rtcp(p, 0xabcdef01, i), la = n, lb = n;
+        memcpy(a, p, n);
+        memcpy(b, p, n);
+        if (mw_srtp_protect_rtcp(&fast, a, &la) != 0 || mw_srtp_protect_rtcp(&ref, b, &lb) != 0 ||
+            la != lb || memcmp(a, b, la) != 0 || mw_srtp_unprotect_rtcp(&peer, a, &la) != 0 ||
+            la != n || memcmp(a, p, n) != 0) {
+            printf("srtcp protect mismatch at %d\n", i);
+            bad = 1;
+        }
+    }
+    static const int order[] = {0, 1, 2, 4, 3, 5, 7, 6, 8, 9, 11, 10, 12, 13, 14, 15, 16, 17};
+    uint8_t q[18][300];
+    size_t ql[18];
+    for (int i = 0; i < 18; i++) {
+        ql[i] = sc_rtcp(q[i], 0x100u + (uint32_t)(i % 3), i);
+        if (mw_srtp_protect_rtcp(&peer, q[i], &ql[i]) != 0)
+            bad = 1;
+    }
+    for (int j = 0; j < 18; j++) {
+        int i = order[j];
+        uint8_t c[300], plain[300];
+        size_t n = ql[i], pn = sc_rtcp(plain, 0x100u + (uint32_t)(i % 3), i);
+        memcpy(c, q[i], n);
+        if (mw_srtp_unprotect_rtcp(&fast, c, &n) != 0 || n != pn || memcmp(c, plain, pn) != 0) {
+            printf("srtcp unprotect refused packet %d\n", i);
+            bad = 1;
+        }
+    }
+    size_t n = ql[5];
+    if (mw_srtp_unprotect_rtcp(&fast, q[5], &n) == 0) /* replay */
+        bad = 1;
+    n = sc_rtcp(q[0], 0x100, 99);
+    if (mw_srtp_protect_rtcp(&peer, q[0], &n) != 0)
+        bad = 1;
+    q[0][10] ^= 1;
+    if (mw_srtp_unprotect_rtcp(&fast, q[0], &n) == 0) /* flipped bit */
+        bad = 1;
+    printf("srtp-check: %s: native SRTCP %s libsrtp2\n", name, bad ? "DIFFERS from" : "matches");
+    mw_srtp_fini(&fast);
+    mw_srtp_fini(&ref);
+    mw_srtp_fini(&peer);
+    return bad;
+}
+
 int main(void)
 {
     int bad = sc_profile(MW_SRTP_AES128_CM_SHA1_80, "AES-CM-128/HMAC-SHA1-80");
-    if (mw_srtp_gcm_supported())
+    bad |= sc_rtcp_profile(MW_SRTP_AES128_CM_SHA1_80, "AES-CM-128/HMAC-SHA1-80");
+    if (mw_srtp_gcm_supported()) {
         bad |= sc_profile(MW_SRTP_AEAD_AES_128_GCM, "AEAD_AES_128_GCM");
+        bad |= sc_rtcp_profile(MW_SRTP_AEAD_AES_128_GCM, "AEAD_AES_128_GCM");
+    }
     return bad;
 }
