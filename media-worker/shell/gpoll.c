@@ -21,11 +21,11 @@
 /* Per fd number: what is registered, the iteration that last listed it, the
  * first GPollFD index for it in that iteration and the events wanted. */
 typedef struct {
-    uint32_t reg;    /* epoll events registered, 0: not registered */
-    uint32_t want;   /* events wanted this iteration */
-    uint64_t gen;    /* iteration that listed this fd */
-    int first;       /* first index in the GPollFD array */
-    int reg_slot;    /* index in mw_gpoll.regs, -1 if none */
+    uint32_t reg;  /* epoll events registered, 0: not registered */
+    uint32_t want; /* events wanted this iteration */
+    uint64_t gen;  /* iteration that listed this fd */
+    int first;     /* first index in the GPollFD array */
+    int reg_slot;  /* index in mw_gpoll.regs, -1 if none */
 } mw_gpoll_fd_t;
 
 static struct {

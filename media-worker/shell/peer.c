@@ -50,7 +50,8 @@ typedef struct {
 struct mw_peer {
     NiceAgent *agent;
     guint stream;
-    GMainContext *ctx;
+    GMainContext *ctx;     /* the owner's: our timers and idles */
+    GMainContext *ice_ctx; /* libnice's (mw_ice_ctx) */
     mw_dtls_identity_t *id;
     const mw_peer_callbacks_t *cb;
     void *user;
@@ -111,9 +112,11 @@ static struct {
     uint8_t (*buf)[MW_PEER_BUF];
     uint16_t free[MW_TX_SLOTS];
     size_t n_free;
-    mw_peer_t *listed; /* peers with a queue */
+    mw_peer_t *listed;  /* peers with a queue */
+    gint64 first_us;    /* when the oldest queued copy was queued */
+    gint64 max_wait_us; /* flush early once the oldest copy waited this long */
     mw_peer_io_stats_t st;
-} mw_tx;
+} mw_tx = {.max_wait_us = 200};
 
 /* The worker-wide fast receive path: one epoll set with the selected socket
  * of every connected peer, one GLib source for it, recvmmsg() batches, and
@@ -130,6 +133,156 @@ static struct {
 } mw_rx = {.epfd = -1};
 
 static void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st);
+
+/* libnice's context. Every agent (its timers, and its sockets until the
+ * fast path takes them) lives on one child context, and one source on the
+ * owner's context stands for all of it: it waits on an epoll set of the
+ * child's fds and on the child's next deadline, and runs the child's
+ * check/dispatch only when one of those is due. GLib walks every source of
+ * a context on every iteration; this keeps hundreds of agents' sources out
+ * of the owner's iterations (per-packet wake-ups) and walks them only when
+ * ICE has something to do. */
+typedef struct {
+    GSource base;
+    GMainContext *child;
+    GPollFD epoll_pfd; /* the epoll set, polled by the owner */
+    int epfd;
+    GPollFD *fds, *reg; /* the child's fds from the last query / registered */
+    gint nfds, nreg, cap, prio;
+    gint64 deadline_us; /* -1: none */
+    int prepared, ready;
+    /* Peers created or freed: a closed fd left the epoll set by itself and
+     * its number may be back as another socket, so re-register then. */
+    uint64_t gen, reg_gen;
+} mw_ice_src_t;
+
+static mw_ice_src_t *mw_ice;
+
+/* Asks the child what it waits for and mirrors its fds in the epoll set
+ * (system calls only when that set changed). */
+static void mw_ice_query(mw_ice_src_t *ic)
+{
+    gint timeout;
+
+    ic->ready = g_main_context_prepare(ic->child, &ic->prio);
+    for (;;) {
+        gint n = g_main_context_query(ic->child, ic->prio, &timeout, ic->fds, ic->cap);
+        if (n <= ic->cap) {
+            ic->nfds = n;
+            break;
+        }
+        ic->cap = n * 2;
+        ic->fds = vc_realloc(ic->fds, (size_t)ic->cap * sizeof(GPollFD));
+        ic->reg = vc_realloc(ic->reg, (size_t)ic->cap * sizeof(GPollFD));
+    }
+    int same = ic->nfds == ic->nreg && ic->gen == ic->reg_gen;
+    for (gint i = 0; same && i < ic->nfds; i++)
+        same = ic->fds[i].fd == ic->reg[i].fd && ic->fds[i].events == ic->reg[i].events;
+    if (!same) {
+        for (gint i = 0; i < ic->nreg; i++)
+            epoll_ctl(ic->epfd, EPOLL_CTL_DEL, ic->reg[i].fd, NULL);
+        for (gint i = 0; i < ic->nfds; i++) {
+            struct epoll_event ev = {.events = ((ic->fds[i].events & G_IO_IN) ? EPOLLIN : 0) |
+                                               ((ic->fds[i].events & G_IO_OUT) ? EPOLLOUT : 0),
+                                     .data.fd = ic->fds[i].fd};
+            if (epoll_ctl(ic->epfd, EPOLL_CTL_ADD, ic->fds[i].fd, &ev) < 0 && errno == EEXIST)
+                epoll_ctl(ic->epfd, EPOLL_CTL_MOD, ic->fds[i].fd, &ev);
+        }
+        memcpy(ic->reg, ic->fds, (size_t)ic->nfds * sizeof(GPollFD));
+        ic->nreg = ic->nfds;
+        ic->reg_gen = ic->gen;
+    }
+    ic->deadline_us = timeout < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout * 1000;
+    ic->prepared = 1;
+}
+
+static gboolean mw_ice_prepare(GSource *src, gint *timeout)
+{
+    mw_ice_src_t *ic = (mw_ice_src_t *)src;
+
+    if (!ic->prepared)
+        mw_ice_query(ic);
+    if (ic->ready) {
+        *timeout = 0;
+        return TRUE;
+    }
+    if (ic->deadline_us < 0) {
+        *timeout = -1;
+        return FALSE;
+    }
+    gint64 left = ic->deadline_us - g_get_monotonic_time();
+    *timeout = left <= 0 ? 0 : (gint)((left + 999) / 1000);
+    return left <= 0;
+}
+
+static gboolean mw_ice_check(GSource *src)
+{
+    mw_ice_src_t *ic = (mw_ice_src_t *)src;
+
+    return ic->ready || (ic->epoll_pfd.revents & G_IO_IN) ||
+           (ic->deadline_us >= 0 && g_get_monotonic_time() >= ic->deadline_us);
+}
+
+/* One child iteration: poll its fds once without waiting, check, dispatch. */
+static gboolean mw_ice_dispatch(GSource *src, GSourceFunc cb, gpointer data)
+{
+    mw_ice_src_t *ic = (mw_ice_src_t *)src;
+
+    if (ic->nfds > 0)
+        g_poll(ic->fds, (guint)ic->nfds, 0);
+    if (g_main_context_check(ic->child, ic->prio, ic->fds, ic->nfds))
+        g_main_context_dispatch(ic->child);
+    ic->prepared = 0;
+    return G_SOURCE_CONTINUE;
+}
+
+static void mw_ice_finalize(GSource *src)
+{
+    mw_ice_src_t *ic = (mw_ice_src_t *)src;
+
+    if (ic->epfd >= 0)
+        close(ic->epfd);
+    free(ic->fds);
+    free(ic->reg);
+    g_main_context_release(ic->child);
+    g_main_context_unref(ic->child);
+}
+
+static GSourceFuncs mw_ice_funcs = {mw_ice_prepare,  mw_ice_check, mw_ice_dispatch,
+                                    mw_ice_finalize, NULL,         NULL};
+
+/* The child context for agents, created with its source on ctx on first
+ * use; NULL (agents on ctx itself) if epoll is unavailable. */
+static GMainContext *mw_ice_ctx(GMainContext *ctx)
+{
+    if (mw_ice)
+        return mw_ice->child;
+    int epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0)
+        return ctx;
+    mw_ice = (mw_ice_src_t *)g_source_new(&mw_ice_funcs, sizeof(mw_ice_src_t));
+    /* Ownerless polling: a source added or removed from this very thread
+     * (a new agent, a re-armed timer) signals the child's wake-up fd too,
+     * which is in the epoll set, so the next query sees it. */
+    mw_ice->child = g_main_context_new_with_flags(G_MAIN_CONTEXT_FLAGS_OWNERLESS_POLLING);
+    g_main_context_acquire(mw_ice->child);
+    mw_ice->epfd = epfd;
+    mw_ice->epoll_pfd = (GPollFD){.fd = epfd, .events = G_IO_IN};
+    mw_ice->deadline_us = -1;
+    g_source_add_poll(&mw_ice->base, &mw_ice->epoll_pfd);
+    g_source_attach(&mw_ice->base, ctx);
+    return mw_ice->child;
+}
+
+/* Drops the child context (after every peer is freed). */
+void mw_peer_ice_stop(void)
+{
+    if (!mw_ice)
+        return;
+    g_source_destroy(&mw_ice->base);
+    g_source_unref(&mw_ice->base);
+    mw_ice = NULL;
+}
 
 /* Moves the state forward and tells the owner; FAILED and CLOSED are final,
  * and nothing goes back from CONNECTED to CONNECTING. */
@@ -517,6 +670,10 @@ static void mw_peer_rx_drain(mw_peer_t *p)
             } else {
                 mw_peer_rx_datagram(p, b, len);
             }
+            /* Bounded batching: copies do not wait for the rest of a long
+             * loop turn (latency), only for what fits in max_wait_us. */
+            if (mw_tx.listed && g_get_monotonic_time() - mw_tx.first_us >= mw_tx.max_wait_us)
+                mw_peer_flush();
         }
         if (n < MW_RX_BATCH || !p->rx_fast)
             return;
@@ -657,7 +814,12 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
     if (mw_srtp_global_init() < 0 || !id)
         goto fail;
     /* RFC 8445 8.1.1: regular nomination (aggressive is deprecated). */
-    p->agent = nice_agent_new_full(cfg->ctx, NICE_COMPATIBILITY_RFC5245,
+    p->ice_ctx = mw_ice_ctx(cfg->ctx);
+    if (mw_ice) {
+        mw_ice->gen++;
+        mw_ice->prepared = 0;
+    }
+    p->agent = nice_agent_new_full(p->ice_ctx, NICE_COMPATIBILITY_RFC5245,
                                    NICE_AGENT_OPTION_REGULAR_NOMINATION);
     if (!p->agent || mw_peer_setup_agent(p, cfg) < 0)
         goto fail;
@@ -665,7 +827,7 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
                      p);
     g_signal_connect(p->agent, "component-state-changed", G_CALLBACK(mw_peer_on_ice_state), p);
     g_signal_connect(p->agent, "new-selected-pair-full", G_CALLBACK(mw_peer_on_selected_pair), p);
-    nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, cfg->ctx, mw_peer_on_recv, p);
+    nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, p->ice_ctx, mw_peer_on_recv, p);
     if (!nice_agent_gather_candidates(p->agent, p->stream)) {
         VC_ERROR("peer: candidate gathering failed (ports %u-%u)", cfg->port_min, cfg->port_max);
         goto fail;
@@ -681,11 +843,15 @@ void mw_peer_free(mw_peer_t *p)
 {
     if (!p)
         return;
+    if (mw_ice) {
+        mw_ice->gen++;
+        mw_ice->prepared = 0;
+    }
     mw_peer_rx_fast_end(p);
     if (p->agent && p->stream) {
         if (p->dtls && mw_dtls_state(p->dtls) == MW_DTLS_CONNECTED)
             mw_dtls_close(p->dtls);
-        nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, p->ctx, NULL, NULL);
+        nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, p->ice_ctx, NULL, NULL);
     }
     if (p->agent)
         g_signal_handlers_disconnect_by_data(p->agent, p);
@@ -879,6 +1045,12 @@ void mw_peer_set_batching(int on)
     mw_tx.on = on;
 }
 
+/* How long a queued copy may wait for the end of the loop turn. */
+void mw_peer_set_batch_wait(long us)
+{
+    mw_tx.max_wait_us = us;
+}
+
 /* UDP GSO for runs of equal-size copies to one peer (on by default). */
 void mw_peer_set_gso(int on)
 {
@@ -1046,6 +1218,8 @@ static int mw_peer_tx_queue_slot(mw_peer_t *p, uint16_t slot, size_t len, int rt
         p->txrtcp |= 1u << p->n_txq;
     p->n_txq++;
     if (!p->tx_listed) {
+        if (!mw_tx.listed)
+            mw_tx.first_us = g_get_monotonic_time();
         p->tx_listed = 1;
         p->tx_next = mw_tx.listed;
         mw_tx.listed = p;

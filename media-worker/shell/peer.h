@@ -102,6 +102,9 @@ void mw_peer_flush(void);
 /* UDP GSO for a peer's equal-size runs: on by default, off for good once
  * the kernel refuses it (EIO: no checksum offload on the device). */
 void mw_peer_set_gso(int on);
+/* A queued copy waits at most this long (µs, default 200) for the rest of
+ * the loop turn: the receive path flushes early once the oldest one has. */
+void mw_peer_set_batch_wait(long us);
 /* Zero-copy mw_peer_send_rtp for the fan-out: mw_peer_rtp_buf() lends a
  * buffer of MW_PEER_RTP_MAX bytes (a send slot when batching) to build the
  * packet in; mw_peer_send_rtp_buf() protects it there and queues or sends
@@ -125,6 +128,10 @@ void mw_peer_io_stats(mw_peer_io_stats_t *out);
  * -1 (libnice keeps receiving). Stop after every peer is freed. */
 int mw_peer_fast_rx_start(GMainContext *ctx);
 void mw_peer_fast_rx_stop(void);
+/* libnice's agents share one child context, driven by one source on the
+ * owner's context (created with the first peer). Call after every peer is
+ * freed, before the owner's context goes. */
+void mw_peer_ice_stop(void);
 
 /* The selected pair's local UDP socket (for kernel receive timestamps in
  * tools), or -1 before selection or on a relayed pair. Borrowed. */

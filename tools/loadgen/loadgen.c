@@ -2,7 +2,8 @@
  * real browser protocol (docs/protocol.md): WebSocket signaling, ICE, DTLS
  * and SRTP through the worker's own transport (media-worker/shell/peer.c).
  * Publishers send pre-packetized Opus (50 pps, ~100 B) and VP8 (30 fps at a
- * chosen bitrate in ~1.2 kB packets, a keyframe burst every 3 s) whose
+ * chosen bitrate in ~1.2 kB packets, a 5x keyframe every 3 s, paced like
+ * libwebrtc at --pacing x the bitrate from a 250 us timerfd clock) whose
  * payload carries a magic and the send time (CLOCK_MONOTONIC ns); nothing is
  * encoded. Subscribers measure loss (sequence gaps), jitter (RFC 3550 6.4.1)
  * and the one-way latency through the server (same host, same clock).
@@ -36,6 +37,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +64,10 @@
 #define LG_HIST_COARSE 1000 /* then 100 us buckets up to 102 ms */
 #define LG_JOIN_PARALLEL 4
 #define LG_READY_TIMEOUT_MS 30000
-#define LG_LATE_MS 250 /* publisher schedule lag that means the generator is saturated */
+#define LG_LATE_MS 250   /* publisher schedule lag that means the generator is saturated */
+#define LG_CPU_FULL 0.97 /* the generator's own core: past this it measures itself */
+#define LG_TICK_US 250   /* media clock: packets leave in 250 us slots */
+#define LG_FRAMEQ 16     /* video frames waiting for the pacer */
 
 typedef struct lg lg_t;
 
@@ -90,6 +95,14 @@ typedef struct lg_part {
     uint16_t aseq, vseq;
     uint32_t ats, vts;
     uint64_t next_audio_ns, next_video_ns, frame;
+    /* The pacer (as libwebrtc's: frames leave at pacing x the bitrate, not
+     * as one burst): packets per queued frame, their RTP timestamps, the
+     * next packet's index in the head frame, and when it may leave. */
+    uint16_t fq_pkts[LG_FRAMEQ];
+    uint32_t fq_ts[LG_FRAMEQ];
+    uint64_t fq_due[LG_FRAMEQ]; /* when the frame was captured */
+    unsigned fq_head, fq_n, fq_pos;
+    uint64_t next_pkt_ns;
     int joined, gathered, remote_set, connected, failed;
     lg_offer_t *offer; /* waiting for gathering */
     uint64_t version;
@@ -120,6 +133,7 @@ struct lg {
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
     int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every;
+    double pacing;   /* video leaves at pacing x its bitrate; 0: a frame is one burst */
     lg_part_t *jctl; /* Janus: the handle that creates rooms */
     uint64_t jtx;
     int server_pids[8];
@@ -132,6 +146,7 @@ struct lg {
     uint64_t sig_last_ns; /* last signaling message seen by anyone */
     uint64_t sent_pkts, sent_bytes;
     uint64_t max_late_ns; /* worst publisher schedule lag in the window */
+    double last_cpu;      /* the generator's own CPU fraction in the last step */
     uint64_t hist[LG_HIST_FINE + LG_HIST_COARSE + 1];
     uint64_t lat_n;
     int rc;
@@ -239,14 +254,14 @@ static uint64_t lg_self_cpu_ns(void)
 /* ---- media out ---- */
 
 /* One RTP packet with the probe (magic + send time) at the payload start. */
-static void lg_send_rtp(lg_part_t *p, int video, int marker, int first, size_t payload)
+static void lg_send_rtp(lg_part_t *p, int video, int marker, int first, size_t payload, uint32_t ts)
 {
     uint8_t b[1500];
     uint16_t seq = video ? p->vseq++ : p->aseq++;
     b[0] = 0x80;
     b[1] = (uint8_t)((marker ? 0x80 : 0) | (video ? 96 : 111));
     rtp_wr16(b + 2, seq);
-    rtp_wr32(b + 4, video ? p->vts : p->ats);
+    rtp_wr32(b + 4, ts);
     rtp_wr32(b + 8, video ? p->vssrc : p->assrc);
     memset(b + 12, 0, payload);
     b[12] = video ? (first ? 0x10 : 0x00) : 0x78; /* VP8 descriptor S bit / Opus TOC */
@@ -258,13 +273,15 @@ static void lg_send_rtp(lg_part_t *p, int video, int marker, int first, size_t p
     }
 }
 
-/* Sends what is due for one publisher at now. */
+/* Sends what is due for one publisher at now: audio every 20 ms, a video
+ * frame every 1/LG_FPS s into the pacer queue, and the packets the pacer
+ * lets out (all of a frame at once when pacing is 0). */
 static void lg_pub_tick(lg_t *lg, lg_part_t *p, uint64_t now)
 {
     if (now > p->next_video_ns && now - p->next_video_ns > lg->max_late_ns)
         lg->max_late_ns = now - p->next_video_ns;
     while (p->next_audio_ns <= now) {
-        lg_send_rtp(p, 0, 0, 1, LG_AUDIO_PAYLOAD);
+        lg_send_rtp(p, 0, 0, 1, LG_AUDIO_PAYLOAD, p->ats);
         p->ats += 960;
         p->next_audio_ns += 20000000ull;
     }
@@ -273,17 +290,46 @@ static void lg_pub_tick(lg_t *lg, lg_part_t *p, uint64_t now)
         if (p->frame % LG_KEYFRAME_EVERY == 0)
             bytes *= LG_KEYFRAME_MULT;
         size_t n = (bytes + LG_VIDEO_PAYLOAD - 1) / LG_VIDEO_PAYLOAD;
-        for (size_t i = 0; i < n; i++)
-            lg_send_rtp(p, 1, i + 1 == n, i == 0, LG_VIDEO_PAYLOAD);
+        if (p->fq_n == LG_FRAMEQ && lg->max_late_ns < 1000000000ull)
+            lg->max_late_ns = 1000000000ull; /* pacer hopelessly behind: saturated */
+        if (p->fq_n < LG_FRAMEQ) {           /* else the frame is dropped */
+            unsigned t = (p->fq_head + p->fq_n++) % LG_FRAMEQ;
+            p->fq_pkts[t] = (uint16_t)n;
+            p->fq_ts[t] = p->vts;
+            p->fq_due[t] = p->next_video_ns;
+            if (p->fq_n == 1 && p->next_pkt_ns < p->next_video_ns)
+                p->next_pkt_ns = p->next_video_ns;
+        }
         p->vts += 90000 / LG_FPS;
         p->frame++;
         p->next_video_ns += 1000000000ull / LG_FPS;
     }
+    uint64_t gap =
+        lg->pacing > 0
+            ? (uint64_t)(8e9 * (LG_VIDEO_PAYLOAD + 12) / (lg->video_kbps * 1000.0 * lg->pacing))
+            : 0;
+    while (p->fq_n > 0 && p->next_pkt_ns <= now) {
+        unsigned h = p->fq_head, n = p->fq_pkts[h];
+        lg_send_rtp(p, 1, p->fq_pos + 1 == n, p->fq_pos == 0, LG_VIDEO_PAYLOAD, p->fq_ts[h]);
+        if (++p->fq_pos == n) {
+            p->fq_pos = 0;
+            p->fq_head = (h + 1) % LG_FRAMEQ;
+            p->fq_n--;
+        }
+        p->next_pkt_ns += gap;
+    }
+    /* The pacer's backlog counts as lateness too (a keyframe drains in
+     * about 75 ms at 1.5 Mbit/s; a saturated generator falls far behind). */
+    if (p->fq_n > 0 && now > p->fq_due[p->fq_head] && now - p->fq_due[p->fq_head] > lg->max_late_ns)
+        lg->max_late_ns = now - p->fq_due[p->fq_head];
 }
 
-static gboolean lg_on_media_tick(gpointer data)
+static gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data)
 {
     lg_t *lg = data;
+    uint64_t expirations;
+    if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+        return G_SOURCE_CONTINUE;
     uint64_t now = lg_now_ns();
     for (guint i = 0; i < lg->parts->len; i++) {
         lg_part_t *p = g_ptr_array_index(lg->parts, i);
@@ -479,6 +525,7 @@ static void lg_on_state(mw_peer_t *peer, mw_peer_state_t st, void *user)
         uint64_t now = lg_now_ns();
         p->next_audio_ns = now;
         p->next_video_ns = now;
+        p->next_pkt_ns = now;
     } else if (st == MW_PEER_FAILED || st == MW_PEER_CLOSED) {
         lg_part_fail(p, st == MW_PEER_FAILED ? "media transport failed" : "DTLS closed");
     }
@@ -1061,6 +1108,7 @@ static double lg_measure(lg_t *lg, const char *scenario)
     }
     double loss =
         expected > 0 && expected > recv ? (double)(expected - recv) / (double)expected : 0;
+    lg->last_cpu = self;
     json_t *o = json_pack(
         "{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:i,s:i}",
         "scenario", scenario, "step", lg->step_no, "rooms", (int)lg->rooms->len, "publishers",
@@ -1106,6 +1154,11 @@ static int lg_saturated(lg_t *lg)
             VC_WARN("step %d: a participant failed to join; ramp ends", lg->step_no);
             return 1;
         }
+    if (lg->last_cpu >= LG_CPU_FULL) {
+        VC_WARN("step %d: generator at %.0f %% of its core; ramp ends", lg->step_no,
+                lg->last_cpu * 100);
+        return 1;
+    }
     if (lg->max_late_ns <= LG_LATE_MS * 1000000ull)
         return 0;
     VC_WARN("step %d: generator saturated (publishers %.0f ms behind); ramp ends", lg->step_no,
@@ -1314,23 +1367,35 @@ static void lg_usage(void)
                     "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
                     "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
                     "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
-                    "  [--decrypt-every N]\n");
+                    "  [--decrypt-every N] [--pacing F]\n");
 }
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"host", 1, 0, 'h'},          {"port", 1, 0, 'p'},
-        {"scenario", 1, 0, 's'},      {"subs-per-room", 1, 0, 'S'},
-        {"room-size", 1, 0, 'r'},     {"start", 1, 0, 'a'},
-        {"step", 1, 0, 't'},          {"max-subs", 1, 0, 'm'},
-        {"max-steps", 1, 0, 'M'},     {"joins", 1, 0, 'j'},
-        {"window", 1, 0, 'w'},        {"warmup", 1, 0, 'W'},
-        {"loss-stop", 1, 0, 'l'},     {"video-kbps", 1, 0, 'v'},
-        {"worker-pid", 1, 0, 'P'},    {"server-pid", 1, 0, 'X'},
-        {"target", 1, 0, 'T'},        {"srtp", 1, 0, 'C'},
-        {"ice-ip", 1, 0, 'I'},        {"ready-timeout", 1, 0, 'R'},
-        {"decrypt-every", 1, 0, 'D'}, {0, 0, 0, 0},
+        {"host", 1, 0, 'h'},
+        {"port", 1, 0, 'p'},
+        {"scenario", 1, 0, 's'},
+        {"subs-per-room", 1, 0, 'S'},
+        {"room-size", 1, 0, 'r'},
+        {"start", 1, 0, 'a'},
+        {"step", 1, 0, 't'},
+        {"max-subs", 1, 0, 'm'},
+        {"max-steps", 1, 0, 'M'},
+        {"joins", 1, 0, 'j'},
+        {"window", 1, 0, 'w'},
+        {"warmup", 1, 0, 'W'},
+        {"loss-stop", 1, 0, 'l'},
+        {"video-kbps", 1, 0, 'v'},
+        {"worker-pid", 1, 0, 'P'},
+        {"server-pid", 1, 0, 'X'},
+        {"target", 1, 0, 'T'},
+        {"srtp", 1, 0, 'C'},
+        {"ice-ip", 1, 0, 'I'},
+        {"ready-timeout", 1, 0, 'R'},
+        {"decrypt-every", 1, 0, 'D'},
+        {"pacing", 1, 0, 'G'},
+        {0, 0, 0, 0},
     };
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1389,6 +1454,9 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         case 'D':
             lg->decrypt_every = atoi(optarg) > 0 ? atoi(optarg) : 1;
             break;
+        case 'G':
+            lg->pacing = atof(optarg) > 0 ? atof(optarg) : 0;
+            break;
         case 'R':
             lg->ready_ms = (int)(atof(optarg) * 1000);
             break;
@@ -1417,6 +1485,7 @@ int main(int argc, char **argv)
         .room_size = 8,
         .ready_ms = LG_READY_TIMEOUT_MS,
         .decrypt_every = 16,
+        .pacing = 2.5, /* libwebrtc's pacing factor */
         .step = 20,
         .max_subs = 2000,
         .joins = 50,
@@ -1444,9 +1513,18 @@ int main(int argc, char **argv)
         lg.cb.on_srtp_peek = lg_on_srtp_peek;
     lg.parts = g_ptr_array_new();
     lg.rooms = g_array_new(FALSE, TRUE, sizeof(lg_room_t));
-    GSource *tick = g_timeout_source_new(2);
+    /* The media clock: a timerfd, finer than GLib's millisecond timeouts, so
+     * that publishers' packets do not all leave in the same instant. */
+    int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    struct itimerspec its = {.it_interval = {0, LG_TICK_US * 1000},
+                             .it_value = {0, LG_TICK_US * 1000}};
+    if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+        VC_ERROR("timerfd: %s", strerror(errno));
+        return 2;
+    }
+    GSource *tick = g_unix_fd_source_new(tfd, G_IO_IN);
     g_source_set_priority(tick, G_PRIORITY_HIGH);
-    g_source_set_callback(tick, lg_on_media_tick, &lg, NULL);
+    g_source_set_callback(tick, (GSourceFunc)(void (*)(void))lg_on_media_tick, &lg, NULL);
     g_source_attach(tick, lg.ctx);
     GSource *keep = g_timeout_source_new_seconds(20);
     g_source_set_callback(keep, lg_janus_keepalive, &lg, NULL);
