@@ -365,6 +365,39 @@ static int mw_srtp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
     return 0;
 }
 
+/* RFC 3711 3.3.2 replay window of nbits behind the highest index: 1 if
+ * idx (not above highest) is too old or was accepted already. */
+static int mw_srtp_replayed(const uint64_t *bits, size_t nbits, uint64_t highest, uint64_t idx)
+{
+    uint64_t d = highest - idx;
+    return d >= nbits || (bits[d / 64] >> (d % 64) & 1);
+}
+
+/* Marks an authenticated idx in the window: shifts it when idx is the new
+ * highest (*highest is updated), else sets idx's bit. */
+static void mw_srtp_window_accept(uint64_t *bits, size_t nbits, uint64_t *highest, uint64_t idx)
+{
+    if (idx > *highest) {
+        uint64_t sh = idx - *highest;
+        if (sh >= nbits) {
+            memset(bits, 0, nbits / 8);
+        } else {
+            size_t w = (size_t)(sh / 64), r = (size_t)(sh % 64), n = nbits / 64;
+            for (size_t i = n; i-- > 0;) {
+                uint64_t v = i >= w ? bits[i - w] << r : 0;
+                if (r && i >= w + 1)
+                    v |= bits[i - w - 1] >> (64 - r);
+                bits[i] = v;
+            }
+        }
+        bits[0] |= 1;
+        *highest = idx;
+    } else {
+        uint64_t d = *highest - idx;
+        bits[d / 64] |= 1ull << (d % 64);
+    }
+}
+
 /* RFC 3711 3.3.1 / A: the index of seq given the highest index so far. */
 static uint64_t mw_srtp_guess_index(uint64_t highest, uint16_t seq)
 {
@@ -430,8 +463,7 @@ static int mw_srtp_fast_unprotect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
     if (s) {
         idx = mw_srtp_guess_index(s->highest, seq);
         if (idx <= s->highest) {
-            uint64_t d = s->highest - idx;
-            if (d >= MW_SRTP_WINDOW || (s->bits[d / 64] >> (d % 64) & 1))
+            if (mw_srtp_replayed(s->bits, MW_SRTP_WINDOW, s->highest, idx))
                 return -1; /* RFC 3711 3.3.2: too old or a replay */
         }
     } else {
@@ -476,24 +508,8 @@ accepted:
         s->ssrc = ssrc;
         s->highest = idx;
         s->bits[0] = 1;
-    } else if (idx > s->highest) {
-        uint64_t sh = idx - s->highest;
-        if (sh >= MW_SRTP_WINDOW) {
-            memset(s->bits, 0, sizeof(s->bits));
-        } else {
-            size_t w = (size_t)(sh / 64), r = (size_t)(sh % 64), n = MW_SRTP_WINDOW / 64;
-            for (size_t i = n; i-- > 0;) {
-                uint64_t v = i >= w ? s->bits[i - w] << r : 0;
-                if (r && i >= w + 1)
-                    v |= s->bits[i - w - 1] >> (64 - r);
-                s->bits[i] = v;
-            }
-        }
-        s->bits[0] |= 1;
-        s->highest = idx;
     } else {
-        uint64_t d = s->highest - idx;
-        s->bits[d / 64] |= 1ull << (d % 64);
+        mw_srtp_window_accept(s->bits, MW_SRTP_WINDOW, &s->highest, idx);
     }
     *len = plen;
     return 0;
@@ -610,8 +626,7 @@ static int mw_srtcp_fast_unprotect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
         if (f->crx[i].used && f->crx[i].ssrc == ssrc)
             s = &f->crx[i];
     if (s && idx <= s->highest) {
-        uint32_t d = s->highest - idx;
-        if (d >= MW_SRTCP_WINDOW || (s->bits[d / 64] >> (d % 64) & 1))
+        if (mw_srtp_replayed(s->bits, MW_SRTCP_WINDOW, s->highest, idx))
             return -1;
     } else if (!s) {
         while (fi < MW_SRTP_RX_STREAMS && f->crx[fi].used)
@@ -650,24 +665,10 @@ static int mw_srtcp_fast_unprotect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
         s->ssrc = ssrc;
         s->highest = idx;
         s->bits[0] = 1;
-    } else if (idx > s->highest) {
-        uint32_t sh = idx - s->highest;
-        if (sh >= MW_SRTCP_WINDOW) {
-            memset(s->bits, 0, sizeof(s->bits));
-        } else {
-            size_t wd = sh / 64, r = sh % 64, nw = MW_SRTCP_WINDOW / 64;
-            for (size_t i = nw; i-- > 0;) {
-                uint64_t v = i >= wd ? s->bits[i - wd] << r : 0;
-                if (r && i >= wd + 1)
-                    v |= s->bits[i - wd - 1] >> (64 - r);
-                s->bits[i] = v;
-            }
-        }
-        s->bits[0] |= 1;
-        s->highest = idx;
     } else {
-        uint32_t d = s->highest - idx;
-        s->bits[d / 64] |= 1ull << (d % 64);
+        uint64_t hi = s->highest;
+        mw_srtp_window_accept(s->bits, MW_SRTCP_WINDOW, &hi, idx);
+        s->highest = (uint32_t)hi;
     }
     *len = body;
     return 0;
