@@ -146,6 +146,11 @@ void sc_dyn_need(sc_dyn_t *d, const sc_sub_t *s)
         d->needed |= (uint8_t)(1u << s->target);
 }
 
+void sc_dyn_keep(sc_dyn_t *d, uint8_t mask)
+{
+    d->needed |= mask;
+}
+
 int sc_dyn_end(sc_dyn_t *d, uint64_t now_us, uint8_t *active)
 {
     uint8_t old = d->active;

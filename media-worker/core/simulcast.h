@@ -75,6 +75,11 @@ void sc_dyn_init(sc_dyn_t *d, size_t nlayers, uint64_t pause_delay_us);
 void sc_dyn_begin(sc_dyn_t *d);
 /* Marks a subscriber's current and target layers as needed. */
 void sc_dyn_need(sc_dyn_t *d, const sc_sub_t *s);
+/* Layers in mask stay active whatever the subscribers need: a layer the
+ * publisher has not sent yet cannot be chosen by anyone, so pausing it for
+ * want of takers would keep it away for good (the browser starts its upper
+ * layers only as its estimate grows). Between begin and end. */
+void sc_dyn_keep(sc_dyn_t *d, uint8_t mask);
 /* Resumes needed layers at once, pauses layers unneeded for pause_delay.
  * Returns 1 if the active mask changed (*active: bit per layer) - tell the
  * publisher (RTCRtpSender encodings[i].active). */

@@ -239,6 +239,11 @@ static void mw_q_dynacast(room_part_t *p, uint64_t now_us)
                 sc_dyn_need(&pub->dyn, &qs->sub[i]->sc);
         }
     }
+    uint8_t unseen = 0;
+    for (int i = 0; i < SC_MAX_LAYERS; i++) /* as negotiated: all rids start active */
+        if (!pub->lay[i].used || pub->lay[i].last_pkt_us == 0)
+            unseen |= (uint8_t)(1u << i);
+    sc_dyn_keep(&pub->dyn, unseen);
     uint8_t active;
     int changed = sc_dyn_end(&pub->dyn, now_us, &active);
     if (changed || pub->told_active == 0xff) {

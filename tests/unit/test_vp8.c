@@ -178,6 +178,31 @@ static void t_speaker(void)
     VCT_CHECK_EQ_INT(al_dominant(&r), 0);
 }
 
+/* Dynacast: a layer nobody needs pauses after the delay, but one the
+ * publisher has not sent yet (kept) stays active: nobody could choose it. */
+static void t_dynacast_keep(void)
+{
+    sc_dyn_t d;
+    sc_sub_t s;
+    uint8_t active = 0;
+    sc_dyn_init(&d, 3, 2000000);
+    sc_sub_init(&s);
+    s.current = s.target = 0; /* the subscriber takes q, the only layer seen */
+    for (uint64_t t = 1000; t <= 5000000; t += 100000) {
+        sc_dyn_begin(&d);
+        sc_dyn_need(&d, &s);
+        sc_dyn_keep(&d, 0x4); /* f not sent yet; h was */
+        sc_dyn_end(&d, t, &active);
+    }
+    VCT_CHECK_EQ_INT(active, 0x5);
+    for (uint64_t t = 5100000; t <= 8000000; t += 100000) {
+        sc_dyn_begin(&d);
+        sc_dyn_need(&d, &s);
+        sc_dyn_end(&d, t, &active); /* f has been seen: it may pause now */
+    }
+    VCT_CHECK_EQ_INT(active, 0x1);
+}
+
 static const vct_case_t cases[] = {
     {"vp8_parse", t_vp8_parse},
     {"h264_keyframe", t_h264},
@@ -186,5 +211,6 @@ static const vct_case_t cases[] = {
     {"simulcast_select", t_simulcast_select},
     {"keyframe_throttle", t_kf_throttle},
     {"active_speaker", t_speaker},
+    {"dynacast_keeps_unseen_layers", t_dynacast_keep},
 };
 VCT_MAIN("vp8", cases)
