@@ -55,7 +55,7 @@ static int mw_config(mw_worker_t *w, vc_config_t *c, long *cpu)
                       sizeof(err)) != 0 ||
         vc_config_int(c, "room_max_participants", ROOM_MAX_PARTICIPANTS, 2, ROOM_MAX_PARTICIPANTS,
                       &w->room_max_parts, err, sizeof(err)) != 0 ||
-        vc_config_int(c, "udp_gso", 0, 0, 1, &w->udp_gso, err, sizeof(err)) != 0 ||
+        vc_config_int(c, "udp_gso", 1, 0, 1, &w->udp_gso, err, sizeof(err)) != 0 ||
         vc_config_int(c, "send_batch_us", 200, 0, 100000, &w->batch_wait_us, err, sizeof(err)) != 0)
         goto fail;
     const char *unused = vc_config_unused(c);
