@@ -377,6 +377,17 @@ json_t *vc_proto_msg(const char *type)
 
 json_t *vc_proto_error(vc_err_t code, const char *detail, const char *ref)
 {
+    /* A detail may quote the offending input (a JSON parser's message):
+     * bytes that are not valid UTF-8 become '?', or the string would not be
+     * representable in JSON and the error would go out without a message. */
+    char clean[256];
+    if (detail != NULL && !vc_utf8_valid((const unsigned char *)detail, strlen(detail))) {
+        size_t n = 0;
+        for (const char *c = detail; *c != '\0' && n + 1 < sizeof(clean); c++)
+            clean[n++] = (unsigned char)*c < 0x80 ? *c : '?';
+        clean[n] = '\0';
+        detail = clean;
+    }
     json_t *e = vc_proto_msg("error");
     json_object_set_new(e, "code", json_integer(code));
     json_object_set_new(e, "name", json_string(vc_err_name(code)));

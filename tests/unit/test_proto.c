@@ -101,8 +101,18 @@ static void t_error_msg(void)
     json_decref(e);
 }
 
+/* A detail quoting bytes that are not UTF-8 (a JSON parser's message on
+ * garbage) still gives a valid error message, with '?' for those bytes. */
+static void t_error_non_utf8(void)
+{
+    json_t *e = vc_proto_error(VC_ERR_BAD_MESSAGE, "invalid escape near 'ac\\\xcd'", NULL);
+    const char *m = json_string_value(json_object_get(e, "message"));
+    VCT_CHECK(m != NULL && strcmp(m, "invalid escape near 'ac\\?'") == 0);
+    json_decref(e);
+}
+
 static const vct_case_t cases[] = {
     {"join_ok", t_join_ok}, {"errors", t_errors},       {"too_large", t_too_large},
-    {"names", t_names},     {"error_msg", t_error_msg},
+    {"names", t_names},     {"error_msg", t_error_msg}, {"error_non_utf8", t_error_non_utf8},
 };
 VCT_MAIN("proto", cases)
