@@ -274,25 +274,44 @@ static size_t mw_srtp_rtp_header_len(const uint8_t *b, size_t len)
     return n;
 }
 
+/* RFC 7714 8.1: IV = (0x0000 || SSRC || ROC || SEQ) XOR salt (12 bytes). */
+static void mw_srtp_gcm_iv(const mw_srtp_fast_t *f, const uint8_t *b, uint32_t roc, uint8_t *iv)
+{
+    const uint8_t v[12] = {0,
+                           0,
+                           b[8],
+                           b[9],
+                           b[10],
+                           b[11],
+                           (uint8_t)(roc >> 24),
+                           (uint8_t)(roc >> 16),
+                           (uint8_t)(roc >> 8),
+                           (uint8_t)roc,
+                           b[2],
+                           b[3]};
+    for (size_t i = 0; i < 12; i++)
+        iv[i] = v[i] ^ f->salt[i];
+}
+
+/* RFC 3711 4.1.1: IV = (salt << 16) XOR (SSRC << 64) XOR (index << 16),
+ * index = ROC || SEQ. */
+static void mw_srtp_cm_iv(const mw_srtp_fast_t *f, const uint8_t *b, uint32_t roc, uint8_t *iv)
+{
+    memset(iv, 0, 16);
+    memcpy(iv, f->salt, 14);
+    iv[4] ^= b[8], iv[5] ^= b[9], iv[6] ^= b[10], iv[7] ^= b[11];
+    iv[8] ^= (uint8_t)(roc >> 24), iv[9] ^= (uint8_t)(roc >> 16);
+    iv[10] ^= (uint8_t)(roc >> 8), iv[11] ^= (uint8_t)roc;
+    iv[12] ^= b[2], iv[13] ^= b[3];
+}
+
 /* RFC 7714 8.1, 9.1: IV = (0x0000 || SSRC || ROC || SEQ) XOR salt, the
  * header is the AAD, the 16-byte tag follows the ciphertext. */
 static int mw_srtp_gcm_seal(mw_srtp_fast_t *f, uint8_t *b, size_t *len, size_t hl, uint32_t roc)
 {
-    uint8_t iv[12] = {0,
-                      0,
-                      b[8],
-                      b[9],
-                      b[10],
-                      b[11],
-                      (uint8_t)(roc >> 24),
-                      (uint8_t)(roc >> 16),
-                      (uint8_t)(roc >> 8),
-                      (uint8_t)roc,
-                      b[2],
-                      b[3]};
+    uint8_t iv[12];
+    mw_srtp_gcm_iv(f, b, roc, iv);
     int out = 0, fin = 0;
-    for (size_t i = 0; i < 12; i++)
-        iv[i] ^= f->salt[i];
     if (EVP_EncryptInit_ex(f->aes, NULL, NULL, NULL, iv) != 1 ||
         EVP_EncryptUpdate(f->aes, NULL, &out, b, (int)hl) != 1 ||
         EVP_EncryptUpdate(f->aes, b + hl, &out, b + hl, (int)(*len - hl)) != 1 ||
@@ -340,12 +359,8 @@ static int mw_srtp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
     }
     if (f->gcm)
         return mw_srtp_gcm_seal(f, b, len, hl, roc);
-    uint8_t iv[16] = {0};
-    memcpy(iv, f->salt, 14);
-    iv[4] ^= b[8], iv[5] ^= b[9], iv[6] ^= b[10], iv[7] ^= b[11];
-    iv[8] ^= (uint8_t)(roc >> 24), iv[9] ^= (uint8_t)(roc >> 16);
-    iv[10] ^= (uint8_t)(roc >> 8), iv[11] ^= (uint8_t)roc;
-    iv[12] ^= b[2], iv[13] ^= b[3];
+    uint8_t iv[16];
+    mw_srtp_cm_iv(f, b, roc, iv);
     int out = 0;
     if (EVP_EncryptInit_ex(f->aes, NULL, NULL, NULL, iv) != 1 ||
         EVP_EncryptUpdate(f->aes, b + hl, &out, b + hl, (int)(*len - hl)) != 1)
@@ -416,21 +431,9 @@ static uint64_t mw_srtp_guess_index(uint64_t highest, uint16_t seq)
  * by EVP_CipherFinal_ex (a failed packet's bytes are garbage, and dropped). */
 static int mw_srtp_gcm_open(mw_srtp_fast_t *f, uint8_t *b, size_t plen, size_t hl, uint32_t roc)
 {
-    uint8_t iv[12] = {0,
-                      0,
-                      b[8],
-                      b[9],
-                      b[10],
-                      b[11],
-                      (uint8_t)(roc >> 24),
-                      (uint8_t)(roc >> 16),
-                      (uint8_t)(roc >> 8),
-                      (uint8_t)roc,
-                      b[2],
-                      b[3]};
+    uint8_t iv[12];
+    mw_srtp_gcm_iv(f, b, roc, iv);
     int out = 0, fin = 0;
-    for (size_t i = 0; i < 12; i++)
-        iv[i] ^= f->salt[i];
     if (EVP_CipherInit_ex(f->aes, NULL, NULL, NULL, iv, 0) != 1 ||
         EVP_CipherUpdate(f->aes, NULL, &out, b, (int)hl) != 1 ||
         EVP_CipherUpdate(f->aes, b + hl, &out, b + hl, (int)(plen - hl)) != 1 ||
@@ -490,11 +493,8 @@ static int mw_srtp_fast_unprotect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
     SHA1_Final(md, &c);
     if (CRYPTO_memcmp(md, b + plen, MW_SRTP_TAG) != 0)
         return -1;
-    uint8_t iv[16] = {0};
-    memcpy(iv, f->salt, 14);
-    iv[4] ^= b[8], iv[5] ^= b[9], iv[6] ^= b[10], iv[7] ^= b[11];
-    iv[8] ^= rocb[0], iv[9] ^= rocb[1], iv[10] ^= rocb[2], iv[11] ^= rocb[3];
-    iv[12] ^= b[2], iv[13] ^= b[3];
+    uint8_t iv[16];
+    mw_srtp_cm_iv(f, b, roc, iv);
     int out = 0;
     if (EVP_EncryptInit_ex(f->aes, NULL, NULL, NULL, iv) != 1 ||
         EVP_EncryptUpdate(f->aes, b + hl, &out, b + hl, (int)(plen - hl)) != 1)

@@ -1544,6 +1544,7 @@ int main(int argc, char **argv)
 
     g_source_destroy(tick);
     g_source_unref(tick);
+    close(tfd); /* the media clock's timerfd (the source does not own it) */
     g_source_destroy(keep);
     g_source_unref(keep);
     for (guint i = 0; i < lg.parts->len; i++)
