@@ -25,7 +25,7 @@ stage() { # stage NAME CMD...
   local log=$LOGDIR/$name.log start=$SECONDS
   echo "=== $name"
   if "$@" > "$log" 2>&1; then rc=0; else rc=$?; fi
-  grep -aE '^(ok|not ok) - |: [0-9]+ passed, [0-9]+ failed' "$log"
+  grep -aE '^(ok|not ok) - |^#\| |: [0-9]+ passed, [0-9]+ failed' "$log"
   count "$log"
   if [ $rc -ne 0 ]; then
     broken+=("$name"); echo "--- $name failed (exit $rc); last lines of $log:"; tail -60 "$log"

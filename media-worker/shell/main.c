@@ -240,7 +240,7 @@ int main(int argc, char **argv)
     mw_peer_set_batching(1);
     mw_peer_set_gso((int)w.udp_gso);
     mw_peer_set_batch_wait(w.batch_wait_us);
-    mw_peer_fast_rx_start(w.ctx);
+    mw_peer_fast_rx_start(w.ctx, 0);
     mw_gpoll_attach(w.ctx);
     while (g_main_loop_is_running(w.loop)) {
         g_main_context_iteration(w.ctx, TRUE);

@@ -130,6 +130,15 @@ static struct {
     StunAgent stun;
     uint8_t buf[MW_RX_BATCH][MW_PEER_BUF];
     struct sockaddr_storage from[MW_RX_BATCH];
+    /* Kernel receive stamps (tools): SO_TIMESTAMPNS on each fast-path
+     * socket, one control buffer per message, and the stamp of the
+     * datagram being handled (0: none). */
+    int stamps;
+    uint64_t stamp_ns;
+    union {
+        struct cmsghdr align;
+        uint8_t b[CMSG_SPACE(sizeof(struct timespec))];
+    } ctl[MW_RX_BATCH];
 } mw_rx = {.epfd = -1};
 
 static void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st);
@@ -640,6 +649,19 @@ static void mw_peer_rx_stun(mw_peer_t *p, const uint8_t *b, size_t len,
         p->stats.dropped++;
 }
 
+/* The SO_TIMESTAMPNS stamp of a received message in ns, 0 if none. */
+static uint64_t mw_peer_cmsg_stamp(struct msghdr *h)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+            return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        }
+    }
+    return 0;
+}
+
 /* Reads what p's socket holds (a bounded number of batches; the epoll set
  * is level-triggered, the rest comes next wake-up). */
 static void mw_peer_rx_drain(mw_peer_t *p)
@@ -654,6 +676,10 @@ static void mw_peer_rx_drain(mw_peer_t *p)
                                              .msg_namelen = sizeof(mw_rx.from[i]),
                                              .msg_iov = &iov[i],
                                              .msg_iovlen = 1};
+            if (mw_rx.stamps) {
+                msg[i].msg_hdr.msg_control = mw_rx.ctl[i].b;
+                msg[i].msg_hdr.msg_controllen = sizeof(mw_rx.ctl[i].b);
+            }
         }
         int n = recvmmsg(p->tx_fd, msg, MW_RX_BATCH, MSG_DONTWAIT, NULL);
         mw_tx.st.recv_calls++;
@@ -663,6 +689,8 @@ static void mw_peer_rx_drain(mw_peer_t *p)
         for (int i = 0; i < n && p->rx_fast; i++) {
             const uint8_t *b = mw_rx.buf[i];
             size_t len = msg[i].msg_len;
+            if (mw_rx.stamps)
+                mw_rx.stamp_ns = mw_peer_cmsg_stamp(&msg[i].msg_hdr);
             if (msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
                 p->stats.dropped++; /* over MW_PEER_PKT_MAX: not ours */
             } else if (len > 0 && b[0] < 4) {
@@ -675,9 +703,15 @@ static void mw_peer_rx_drain(mw_peer_t *p)
             if (mw_tx.listed && g_get_monotonic_time() - mw_tx.first_us >= mw_tx.max_wait_us)
                 mw_peer_flush();
         }
+        mw_rx.stamp_ns = 0;
         if (n < MW_RX_BATCH || !p->rx_fast)
             return;
     }
+}
+
+uint64_t mw_peer_rx_stamp_ns(void)
+{
+    return mw_rx.stamp_ns;
 }
 
 /* GLib source on the epoll set: drains every ready peer. */
@@ -703,6 +737,10 @@ static void mw_peer_rx_fast_begin(mw_peer_t *p)
         VC_WARN("peer %s: epoll_ctl: %s (libnice keeps receiving)", p->ufrag, strerror(errno));
         return;
     }
+    if (mw_rx.stamps) {
+        int on = 1;
+        setsockopt(p->tx_fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+    }
     nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, mw_rx.park, mw_peer_on_recv, p);
     p->rx_fast = 1;
 }
@@ -717,7 +755,7 @@ static void mw_peer_rx_fast_end(mw_peer_t *p)
 }
 
 /* Starts the fast receive path on ctx. */
-int mw_peer_fast_rx_start(GMainContext *ctx)
+int mw_peer_fast_rx_start(GMainContext *ctx, int stamps)
 {
     static const uint16_t known[] = {STUN_ATTRIBUTE_USERNAME,
                                      STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
@@ -732,6 +770,7 @@ int mw_peer_fast_rx_start(GMainContext *ctx)
                                      0};
     if (mw_rx.epfd >= 0)
         return 0;
+    mw_rx.stamps = stamps;
     mw_rx.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (mw_rx.epfd < 0) {
         VC_WARN("peer: epoll_create1: %s; libnice receives", strerror(errno));

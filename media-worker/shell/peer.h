@@ -125,9 +125,14 @@ void mw_peer_io_stats(mw_peer_io_stats_t *out);
  * source on ctx for all peers instead of one per peer, which GLib walks
  * every iteration), and the browser's STUN checks on it are answered here
  * (libnice's STUN code); libnice no longer reads that socket. Returns 0 or
- * -1 (libnice keeps receiving). Stop after every peer is freed. */
-int mw_peer_fast_rx_start(GMainContext *ctx);
+ * -1 (libnice keeps receiving). Stop after every peer is freed. stamps:
+ * ask the kernel for each datagram's receive time (SO_TIMESTAMPNS), read
+ * with mw_peer_rx_stamp_ns() from the receive callbacks (tools). */
+int mw_peer_fast_rx_start(GMainContext *ctx, int stamps);
 void mw_peer_fast_rx_stop(void);
+/* The kernel receive time (CLOCK_REALTIME ns) of the datagram being
+ * handled on the fast path, 0 outside it or without stamps. */
+uint64_t mw_peer_rx_stamp_ns(void);
 /* libnice's agents share one child context, driven by one source on the
  * owner's context (created with the first peer). Call after every peer is
  * freed, before the owner's context goes. */

@@ -114,6 +114,16 @@ export async function connState(page) {
   return tid(page, 'connection-state').getAttribute('data-state').catch(() => null);
 }
 
+// What a page's connection looks like, for failure messages: the indicator
+// and every live pc's connection, ICE and signaling states.
+export async function connDiag(page) {
+  const ind = await connState(page);
+  const pcs = await page.evaluate(() => (window.__pcs || [])
+    .map((pc) => `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}`).join(' '))
+    .catch((e) => `(${e.message})`);
+  return `${page.__label}: indicator ${ind}, pcs ${pcs || 'none'}`;
+}
+
 export async function noHorizontalOverflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1);
 }

@@ -32,6 +32,8 @@ $NS sh -c 'ip link set lo up && node --test --test-reporter=tap --test-concurren
 rc=${PIPESTATUS[0]}
 # One "ok - name" / "not ok - name" line per top-level test, for tests/run.sh.
 grep -aE '^(not )?ok [0-9]+ - ' "$tap" | sed -E 's/^(not )?ok [0-9]+ - /\1ok - /'
+# Why each failed test failed (its error block), where CI shows it.
+awk '/^not ok [0-9]+ - /{f=1; n=0; print "#| " $0; next} /^(ok|not ok) [0-9]+ - |^# Subtest/{f=0} f&&n<40{print "#| " $0; n++}' "$tap"
 pass=$(grep -aE '^# pass [0-9]+' "$tap" | tail -1 | awk '{print $3}')
 fail=$(grep -aE '^# fail [0-9]+' "$tap" | tail -1 | awk '{print $3}')
 pass=${pass:-0}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Cluster, ROOT, createRoom } from '../cluster/lib.mjs';
 import {
-  ART, DESKTOP, PHONE, closePage, connState, entry, growing, inbound, joinAs, noHorizontalOverflow,
+  ART, DESKTOP, PHONE, closePage, connDiag, connState, entry, growing, inbound, joinAs, noHorizontalOverflow,
   openPage, openPeople, poll, serverHas, shot, tid,
 } from './helpers.mjs';
 
@@ -278,8 +278,21 @@ test('the edge dies: reconnecting banner, then automatic reconnection', async ()
   await shot(host, 'reconnecting');
   await shot(guest, 'reconnecting');
   edge = await c.startEdge(1);
+  // A slow reconnection (past the worker's detach grace: a fresh join; or
+  // a pc that lost consent meanwhile: failed, then a fresh join) still
+  // counts, but leaves its states in the output.
+  const t0 = Date.now();
+  const workerTail = () => fs.readFileSync(path.join(c.logDir, 'worker-1.log'), 'utf8').split('\n').slice(-15).join('\n');
+  const slow = setTimeout(async () => {
+    console.error(`reconnection slow: ${await connDiag(host)}; ${await connDiag(guest)}; worker log:\n${workerTail()}`);
+  }, 15000);
   await poll(async () => (await connState(host)) === 'connected' && (await connState(guest)) === 'connected',
-    { timeout: 30000, interval: 250, what: 'both pages connected again' });
+    { timeout: 45000, interval: 250, what: 'both pages connected again' })
+    .catch(async (e) => {
+      throw new Error(`${e.message}; ${await connDiag(host)}; ${await connDiag(guest)}; worker log:\n${workerTail()}`);
+    })
+    .finally(() => clearTimeout(slow));
+  if (Date.now() - t0 > 15000) console.error(`reconnected after ${Date.now() - t0} ms`);
   await poll(async () => (await tid(guest, 'tile').count()) === 2 && (await tid(host, 'tile').count()) === 2,
     { timeout: 20000, what: '2 tiles on both pages after reconnecting' });
   await growing(host, 'audio', 'packetsReceived', { min: 10, what: 'host hears the guest after reconnecting' });

@@ -132,7 +132,7 @@ struct lg {
     const char *host, *scenario, *ice_ip;
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
-    int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every;
+    int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
     double pacing;   /* video leaves at pacing x its bitrate; 0: a frame is one burst */
     lg_part_t *jctl; /* Janus: the handle that creates rooms */
     uint64_t jtx;
@@ -167,12 +167,16 @@ static uint64_t lg_wall_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* When the kernel queued the packet just read from fd (SIOCGSTAMPNS, the
- * first call switches stamping on): the generator's own queueing delay is
+/* When the kernel queued the packet being handled: from the fast receive
+ * path's control message, or for fd (SIOCGSTAMPNS, the first call switches
+ * stamping on): the generator's own queueing delay is
  * not the server's. Falls back to now. */
 static uint64_t lg_rx_stamp(int fd)
 {
     struct timespec ts;
+    uint64_t fast = mw_peer_rx_stamp_ns(); /* recvmmsg's SO_TIMESTAMPNS */
+    if (fast != 0)
+        return fast;
     if (fd >= 0 && ioctl(fd, SIOCGSTAMPNS, &ts) == 0)
         return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     return lg_wall_ns();
@@ -1367,7 +1371,7 @@ static void lg_usage(void)
                     "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
                     "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
                     "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
-                    "  [--decrypt-every N] [--pacing F]\n");
+                    "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1]\n");
 }
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
@@ -1395,6 +1399,7 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         {"ready-timeout", 1, 0, 'R'},
         {"decrypt-every", 1, 0, 'D'},
         {"pacing", 1, 0, 'G'},
+        {"fast-rx", 1, 0, 'F'},
         {0, 0, 0, 0},
     };
     int c;
@@ -1457,6 +1462,9 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         case 'G':
             lg->pacing = atof(optarg) > 0 ? atof(optarg) : 0;
             break;
+        case 'F':
+            lg->fast_rx = atoi(optarg) != 0;
+            break;
         case 'R':
             lg->ready_ms = (int)(atof(optarg) * 1000);
             break;
@@ -1493,6 +1501,7 @@ int main(int argc, char **argv)
         .warmup_s = 2,
         .loss_stop = 0.01,
         .video_kbps = 1500,
+        .fast_rx = 1,
     };
     vc_log_init("loadgen", VC_LOG_INFO);
     lg_opts(&lg, argc, argv);
@@ -1504,6 +1513,10 @@ int main(int argc, char **argv)
     lg.ctx = g_main_context_new();
     lg.loop = g_main_loop_new(lg.ctx, FALSE);
     mw_gpoll_attach(lg.ctx); /* one socket per participant: epoll, not poll(2) */
+    /* Subscribers read with recvmmsg once connected (as the worker does),
+     * each datagram with its kernel receive time for the latency probe. */
+    if (lg.fast_rx)
+        mw_peer_fast_rx_start(lg.ctx, 1);
     /* Before the identity: its SSL_CTX fixes the offered SRTP profiles. */
     mw_srtp_set_gcm_allowed(lg.gcm);
     lg.id = mw_dtls_identity_new();
@@ -1553,6 +1566,8 @@ int main(int argc, char **argv)
     if (lg.jctl)
         lg_part_free(lg.jctl);
     g_array_free(lg.rooms, TRUE);
+    mw_peer_fast_rx_stop();
+    mw_peer_ice_stop();
     mw_dtls_identity_free(lg.id);
     mw_gpoll_detach(lg.ctx);
     g_main_loop_unref(lg.loop);
