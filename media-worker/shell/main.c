@@ -46,6 +46,12 @@ static int mw_config(mw_worker_t *w, vc_config_t *c, long *cpu)
     if (w->announced_ip != NULL && w->announced_ip[0] == '\0')
         w->announced_ip = NULL;
     mw_split_addresses(w, vc_config_str(c, "ice_addresses", ""));
+    const char *nom = vc_config_str(c, "ice_nomination", "aggressive");
+    if (strcmp(nom, "aggressive") != 0 && strcmp(nom, "regular") != 0) {
+        snprintf(err, sizeof(err), "ice_nomination must be 'aggressive' or 'regular'");
+        goto fail;
+    }
+    w->regular_nomination = strcmp(nom, "regular") == 0;
     if (vc_config_int(c, "cpu", -1, -1, 4095, cpu, err, sizeof(err)) != 0 ||
         vc_config_int(c, "port_min", 40000, 1, 65535, &w->port_min, err, sizeof(err)) != 0 ||
         vc_config_int(c, "port_max", 49999, 1, 65535, &w->port_max, err, sizeof(err)) != 0 ||

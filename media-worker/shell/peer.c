@@ -859,7 +859,8 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
         mw_ice->prepared = 0;
     }
     p->agent = nice_agent_new_full(p->ice_ctx, NICE_COMPATIBILITY_RFC5245,
-                                   NICE_AGENT_OPTION_REGULAR_NOMINATION);
+                                   cfg->regular_nomination ? NICE_AGENT_OPTION_REGULAR_NOMINATION
+                                                           : NICE_AGENT_OPTION_NONE);
     if (!p->agent || mw_peer_setup_agent(p, cfg) < 0)
         goto fail;
     g_signal_connect(p->agent, "candidate-gathering-done", G_CALLBACK(mw_peer_on_gathering_done),

@@ -40,6 +40,10 @@ typedef struct {
     const char *announced_ip; /* NULL, or replaces the address in local candidates */
     uint16_t port_min, port_max;
     int ice_controlled; /* 1: ICE controlled (the remote offered); 0: controlling */
+    /* Controlling only. 0: aggressive nomination (USE-CANDIDATE on every
+     * check: media after one check round, as Janus's libnice default);
+     * 1: regular (a second round nominates the best valid pair). */
+    int regular_nomination;
 } mw_peer_config_t;
 
 typedef struct {

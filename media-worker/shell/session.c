@@ -191,6 +191,7 @@ static mw_peer_t *mw_session_peer(mw_worker_t *w, mw_session_t *s)
         .announced_ip = w->announced_ip,
         .port_min = (uint16_t)w->port_min,
         .port_max = (uint16_t)w->port_max,
+        .regular_nomination = w->regular_nomination,
     };
     return mw_peer_new(&cfg, w->dtls, &w->peer_cb, s);
 }

@@ -131,6 +131,7 @@ struct mw_worker {
     long port_min, port_max, detach_grace_ms, edge_timeout_ms;
     long room_max_parts; /* room_max_participants */
     long udp_gso;        /* 1: UDP GSO for batched sends */
+    int regular_nomination; /* ice_nomination = regular */
     long batch_wait_us;  /* send_batch_us */
     /* I/O */
     nng_socket ctl;
