@@ -129,10 +129,10 @@ struct mw_worker {
     char **ice_addresses;
     size_t n_ice_addresses;
     long port_min, port_max, detach_grace_ms, edge_timeout_ms;
-    long room_max_parts; /* room_max_participants */
-    long udp_gso;        /* 1: UDP GSO for batched sends */
+    long room_max_parts;    /* room_max_participants */
+    long udp_gso;           /* 1: UDP GSO for batched sends */
     int regular_nomination; /* ice_nomination = regular */
-    long batch_wait_us;  /* send_batch_us */
+    long batch_wait_us;     /* send_batch_us */
     /* I/O */
     nng_socket ctl;
     GSource *ctl_src, *tick_src, *reap_src;

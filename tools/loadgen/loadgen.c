@@ -1376,6 +1376,8 @@ static void lg_usage(void)
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
 {
+    /* One option per line. */
+    /* clang-format off */
     static const struct option opts[] = {
         {"host", 1, 0, 'h'},
         {"port", 1, 0, 'p'},
@@ -1402,6 +1404,7 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         {"fast-rx", 1, 0, 'F'},
         {0, 0, 0, 0},
     };
+    /* clang-format on */
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
