@@ -58,6 +58,10 @@ def summarize(target):
 
 
 ours, janus = summarize("ours"), summarize("janus")
+# The physical loop (vc-physloop: protect + send over loopback, no SFU) on
+# the worker's core: the ceiling our pps per core is held against.
+phys = {j["shape"]: j["pps_per_core"] for j in lines if j.get("scenario") == "physloop"
+        and j.get("srtp") == "cm"}
 rows = [
     ("fan-out: subscribers at <1% loss", "fanout_max_subscribers", "%.0f", 1),
     ("fan-out: forwarded pps at that load", "fanout_fwd_pps", "%.0f", 1),
@@ -85,11 +89,21 @@ for name, key, fmt, better in rows:
         ratio = "%.2f" % ((a / b) if better > 0 else (b / a))
     print(f"{name:42} {fa:>12} {fb:>12} {ratio:>8}")
 print("(ratio > 1: ours is better; n/m: not measured)")
+if phys:
+    print("physical loop on the worker's core (vc-physloop, 20 destinations, AES-CM, no SFU):")
+    for shape, what in (("per-socket", "one sendmmsg of 1 datagram per destination socket"),
+                        ("shared", "one socket, one sendmmsg for all destinations"),
+                        ("gso", "UDP GSO trains of 8 per destination")):
+        if shape in phys:
+            print(f"  {shape:11} {phys[shape]:>10.0f} pps per core  ({what})")
+    if "per-socket" in phys and ours.get("pps_per_core"):
+        print(f"  ours: {100 * ours['pps_per_core'] / phys['per-socket']:.0f} % of the per-socket"
+              " ceiling (the shape of its sends with paced publishers)")
 for t, sm in (("ours", ours), ("janus", janus)):
     if sm.get("generator_saturated"):
         print(f"note: {t}: in a fan-out step the generator fell more than 250 ms behind its"
               " publishing schedule (its core was saturated or descheduled): steps from there on"
               " do not count, so the subscriber count is a lower bound")
 json.dump({"machine": {"cpus": int(ncpu), "model": model}, "ours": ours, "janus": janus,
-           "steps": lines}, open(out, "w"), indent=1)
+           "physloop": phys, "steps": lines}, open(out, "w"), indent=1)
 print(f"results: {out}")

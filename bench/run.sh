@@ -189,6 +189,7 @@ if [[ -n ${QUICK:-} ]]; then
   MEET=(--start 1 --step 1 --max-steps 1 --window 1.5 --warmup 0.5 --ready-timeout 8)
   JOINS=(--joins 8 --subs-per-room 20)
   LATW=1.5
+  PHYS_SECONDS=1
 else
   FAN_ROOM=20
   FAN=(--start 20 --step 40 --max-subs 2000 --subs-per-room $FAN_ROOM --window 5 --warmup 2)
@@ -199,6 +200,14 @@ fi
 
 # shellcheck disable=SC2206 # word splitting is the point
 [[ -n ${FAN_ARGS:-} ]] && FAN=($FAN_ARGS)
+
+# The ceiling: the physical loop alone on the worker's core, the drain on
+# the generator's (skipped for ONLY=fanout A/B runs).
+if [[ -z ${PROFILE:-} && -z ${ONLY:-} ]]; then
+  echo "bench: physical loop (vc-physloop)" >&2
+  "$BIN/vc-physloop" --dests 20 --seconds "${PHYS_SECONDS:-3}" --tx-cpu "$WORKER_CPU" \
+    --rx-cpu "$LG_CPU" | sed 's/^{/{"target":"physloop",/' | tee -a "$LINES" >&2
+fi
 
 if [[ -z ${PROFILE:-} && " ${TARGETS:-ours janus} " == *" ours "* ]]; then
   start_ours

@@ -15,9 +15,9 @@ $(BIN)/vc-loadgen: $(LG_OBJ) $(COMMON_OBJ)
 BINARIES += $(BIN)/vc-loadgen
 
 .PHONY: bench bench-quick bench-profile
-bench: $(BIN)/vc-loadgen $(BIN)/vc-worker $(BIN)/vc-edge $(BIN)/vc-router
+bench: $(BIN)/vc-loadgen $(BIN)/vc-worker $(BIN)/vc-edge $(BIN)/vc-router $(BIN)/vc-physloop
 	bench/run.sh
-bench-quick: $(BIN)/vc-loadgen $(BIN)/vc-worker $(BIN)/vc-edge $(BIN)/vc-router
+bench-quick: $(BIN)/vc-loadgen $(BIN)/vc-worker $(BIN)/vc-edge $(BIN)/vc-router $(BIN)/vc-physloop
 	QUICK=1 bench/run.sh
 bench-profile: $(BIN)/vc-loadgen $(BIN)/vc-worker $(BIN)/vc-edge $(BIN)/vc-router
 	PROFILE=1 bench/run.sh
@@ -28,3 +28,10 @@ $(BIN)/vc-srtp-check: $(BUILD)/tools/loadgen/srtp_check.o $(BUILD)/media-worker/
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) $^ -o $@ -lsrtp2 -lssl -lcrypto -ljansson -lnng -lpthread
 BINARIES += $(BIN)/vc-srtp-check
+
+# The physical loop (protect + send over loopback, no SFU): the ceiling.
+$(BIN)/vc-physloop: $(BUILD)/tools/loadgen/physloop.o $(BUILD)/media-worker/shell/srtp.o \
+		$(COMMON_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) $^ -o $@ -lsrtp2 -lssl -lcrypto -ljansson -lnng -lpthread
+BINARIES += $(BIN)/vc-physloop
