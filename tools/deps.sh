@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential pkg-config clang libclang-rt-14-dev clang-format
       libevent-dev libnice-dev libsrtp2-dev libusrsctp-dev libnng-dev
       libhiredis-dev libjansson-dev libssl-dev libwslay-dev libhttp-parser-dev
-      libjwt-dev libglib2.0-dev redis-server chromium python3-aiortc
+      libjwt-dev libglib2.0-dev liburing-dev redis-server chromium python3-aiortc
       python3-websockets iproute2 nftables nodejs npm curl bc janus valgrind util-linux
       ansible ansible-lint)
 missing=()

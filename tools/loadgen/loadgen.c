@@ -15,8 +15,8 @@
  *            each step adds --step rooms
  *   joins    1 publisher, then --joins subscribers join one at a time: time
  *            from WebSocket open to first media, and server CPU per join
- * --target janus runs the same scenarios against Janus VideoRoom (its
- * WebSocket API, subprotocol "janus-protocol"): publishers offer and Janus
+ * --target janus runs the same scenarios against Janus VideoRoom (lg_janus.c:
+ * its WebSocket API, subprotocol "janus-protocol"): publishers offer and Janus
  * answers, subscribers get Janus's offer and answer it; a meeting
  * participant is one publisher and one multistream subscriber handle.
  * --srtp cm (default) negotiates AES-CM-128/HMAC-SHA1-80 only; --srtp gcm
@@ -52,107 +52,21 @@
 #include "media-worker/shell/peer.h"
 #include "media-worker/shell/srtp.h"
 #include "tools/loadgen/lg.h"
+#include "tools/loadgen/lg_run.h"
 
-#define LG_MAX_STREAMS 64
 #define LG_MAGIC 0x56434c47u  /* "VCLG" */
 #define LG_VIDEO_PAYLOAD 1160 /* + 12 header + 10 SRTP tag: ~1.2 kB on the wire */
 #define LG_AUDIO_PAYLOAD 100
 #define LG_FPS 30
 #define LG_KEYFRAME_EVERY 90 /* frames: every 3 s */
 #define LG_KEYFRAME_MULT 5
-#define LG_HIST_FINE 2000   /* 1 us buckets up to 2 ms */
-#define LG_HIST_COARSE 1000 /* then 100 us buckets up to 102 ms */
 #define LG_JOIN_PARALLEL 4
 #define LG_READY_TIMEOUT_MS 30000
 #define LG_LATE_MS 250   /* publisher schedule lag that means the generator is saturated */
 #define LG_CPU_FULL 0.97 /* the generator's own core: past this it measures itself */
 #define LG_TICK_US 250   /* media clock: packets leave in 250 us slots */
-#define LG_FRAMEQ 16     /* video frames waiting for the pacer */
 
-typedef struct lg lg_t;
-
-typedef struct {
-    uint32_t ssrc, clock;
-    int started;
-    uint16_t max_seq;
-    uint32_t cycles;
-    uint32_t win_base; /* ext seq at window start */
-    int win_base_set;
-    uint64_t win_recv;
-    int64_t transit;
-    double jitter; /* timestamp units */
-    uint64_t n_rx;
-} lg_stream_t;
-
-typedef struct lg_part {
-    lg_t *lg;
-    int idx, room;
-    char label[32];
-    lg_ws_t *ws;
-    mw_peer_t *peer;
-    int publish;
-    uint32_t assrc, vssrc;
-    uint16_t aseq, vseq;
-    uint32_t ats, vts;
-    uint64_t next_audio_ns, next_video_ns, frame;
-    /* The pacer (as libwebrtc's: frames leave at pacing x the bitrate, not
-     * as one burst): packets per queued frame, their RTP timestamps, the
-     * next packet's index in the head frame, and when it may leave. */
-    uint16_t fq_pkts[LG_FRAMEQ];
-    uint32_t fq_ts[LG_FRAMEQ];
-    uint64_t fq_due[LG_FRAMEQ]; /* when the frame was captured */
-    unsigned fq_head, fq_n, fq_pos;
-    uint64_t next_pkt_ns;
-    int joined, gathered, remote_set, connected, failed;
-    lg_offer_t *offer; /* waiting for gathering */
-    uint64_t version;
-    size_t n_expected;                         /* subscribed streams in the last offer */
-    uint64_t t_open_ns, t_first_ns, t_conn_ns; /* WS open, first media, DTLS done */
-    lg_stream_t st[LG_MAX_STREAMS];
-    size_t n_st;
-    /* Janus: session, handle, our publisher feed id, the room publisher
-     * (by order) a meeting subscriber skips (-1: none), control handle. */
-    uint64_t jsession, jhandle, jfeed;
-    int jskip, jctl, jctl_state;
-} lg_part_t;
-
-typedef struct {
-    char id[80];
-    char token[1024];
-    size_t n_parts;
-    uint64_t jroom; /* Janus room number */
-} lg_room_t;
-
-struct lg {
-    GMainContext *ctx;
-    GMainLoop *loop;
-    mw_dtls_identity_t *id;
-    mw_peer_callbacks_t cb;
-    /* options */
-    const char *host, *scenario, *ice_ip;
-    int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
-    double window_s, warmup_s, loss_stop;
-    int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
-    double pacing;   /* video leaves at pacing x its bitrate; 0: a frame is one burst */
-    lg_part_t *jctl; /* Janus: the handle that creates rooms */
-    uint64_t jtx;
-    int server_pids[8];
-    size_t n_server_pids;
-    /* state */
-    GPtrArray *parts;
-    GArray *rooms;
-    size_t pending_joins;
-    int step_no;
-    uint64_t sig_last_ns; /* last signaling message seen by anyone */
-    uint64_t sent_pkts, sent_bytes;
-    uint64_t max_late_ns; /* worst publisher schedule lag in the window */
-    double last_cpu;      /* the generator's own CPU fraction in the last step */
-    uint64_t hist[LG_HIST_FINE + LG_HIST_COARSE + 1];
-    uint64_t lat_n;
-    int rc;
-};
-
-static uint64_t lg_now_ns(void)
+uint64_t lg_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -455,7 +369,7 @@ static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
 
 /* ---- signaling ---- */
 
-static void lg_part_fail(lg_part_t *p, const char *why)
+void lg_part_fail(lg_part_t *p, const char *why)
 {
     if (p->failed)
         return;
@@ -467,7 +381,7 @@ static void lg_part_fail(lg_part_t *p, const char *why)
     VC_WARN("%s: %s", p->label, why);
 }
 
-static void lg_send_json(lg_part_t *p, json_t *m)
+void lg_send_json(lg_part_t *p, json_t *m)
 {
     char *s = json_dumps(m, JSON_COMPACT);
     if (lg_ws_send(p->ws, s, strlen(s)) != 0)
@@ -535,8 +449,6 @@ static void lg_on_state(mw_peer_t *peer, mw_peer_state_t st, void *user)
     }
 }
 
-static void lg_janus_gathered(lg_part_t *p);
-
 static void lg_on_gathered(mw_peer_t *peer, void *user)
 {
     lg_part_t *p = user;
@@ -553,7 +465,7 @@ static void lg_on_gathered(mw_peer_t *peer, void *user)
 }
 
 /* The participant's transport: libnice on 127.0.0.1, our DTLS identity. */
-static void lg_peer_create(lg_part_t *p, int controlled)
+void lg_peer_create(lg_part_t *p, int controlled)
 {
     mw_peer_config_t cfg = {
         .ctx = p->lg->ctx,
@@ -614,306 +526,6 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
         lg_part_fail(p, why);
     }
     json_decref(m);
-}
-
-/* ---- running the loop until a condition ---- */
-
-typedef int (*lg_cond_fn)(lg_t *lg, void *arg);
-static int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms);
-
-/* ---- Janus VideoRoom (janus.js's protocol over WebSocket) ---- */
-
-/* Sends one Janus request: transaction "<kind><n>", session and handle
- * when known. Takes m. */
-static void lg_janus_send(lg_part_t *p, const char *janus, char kind, json_t *m)
-{
-    char tx[32];
-    snprintf(tx, sizeof(tx), "%c%llu", kind, (unsigned long long)++p->lg->jtx);
-    json_object_set_new(m, "janus", json_string(janus));
-    json_object_set_new(m, "transaction", json_string(tx));
-    if (p->jsession)
-        json_object_set_new(m, "session_id", json_integer((json_int_t)p->jsession));
-    if (p->jhandle)
-        json_object_set_new(m, "handle_id", json_integer((json_int_t)p->jhandle));
-    lg_send_json(p, m);
-}
-
-static void lg_janus_message(lg_part_t *p, char kind, json_t *body, json_t *jsep)
-{
-    json_t *m = json_pack("{s:o}", "body", body);
-    if (jsep)
-        json_object_set_new(m, "jsep", jsep);
-    lg_janus_send(p, "message", kind, m);
-}
-
-/* Our ICE/DTLS parameters and candidates, for an offer or an answer. */
-static lg_answer_params_t lg_janus_params(lg_part_t *p, const char **cands)
-{
-    size_t nc = mw_peer_local_candidates(p->peer, cands, 16);
-    return (lg_answer_params_t){
-        .ufrag = mw_peer_ice_ufrag(p->peer),
-        .pwd = mw_peer_ice_pwd(p->peer),
-        .fp = mw_dtls_identity_fingerprint(p->lg->id),
-        .cands = cands,
-        .n_cands = nc,
-        .audio_ssrc = p->assrc,
-        .video_ssrc = p->vssrc,
-        .label = p->label,
-        .version = ++p->version,
-        .recv_all = 1,
-    };
-}
-
-/* Remote ICE/DTLS parameters and candidates from Janus's SDP. */
-static void lg_janus_remote(lg_part_t *p, const lg_offer_t *o, mw_dtls_role_t role)
-{
-    if (p->remote_set)
-        return;
-    if (mw_peer_set_remote(p->peer, o->ufrag, o->pwd, "sha-256", o->fp, role) != 0) {
-        lg_part_fail(p, "bad remote ICE/DTLS parameters");
-        return;
-    }
-    for (size_t i = 0; i < o->n_cands; i++)
-        mw_peer_add_remote_candidate(p->peer, o->cands[i]);
-    p->remote_set = 1;
-}
-
-/* Candidates gathered: a publisher offers (configure), a subscriber answers
- * the offer it holds (start). */
-static void lg_janus_gathered(lg_part_t *p)
-{
-    const char *cands[16];
-    lg_answer_params_t a = lg_janus_params(p, cands);
-    char *sdp;
-    if (p->publish) {
-        sdp = lg_sdp_offer(&a);
-        lg_janus_message(p, 'o',
-                         json_pack("{s:s,s:b,s:b}", "request", "configure", "audio", 1, "video", 1),
-                         json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp));
-    } else {
-        if (!p->offer)
-            return;
-        sdp = lg_sdp_answer(p->offer, &a);
-        lg_janus_message(p, 's', json_pack("{s:s}", "request", "start"),
-                         json_pack("{s:s,s:s}", "type", "answer", "sdp", sdp));
-        lg_janus_remote(p, p->offer, MW_DTLS_ROLE_CLIENT);
-        g_free(p->offer);
-        p->offer = NULL;
-    }
-    g_free(sdp);
-    lg_janus_send(p, "trickle", 't', json_pack("{s:{s:b}}", "candidate", "completed", 1));
-}
-
-/* The room's publishers, in join order. */
-static size_t lg_janus_pubs(lg_t *lg, int room, lg_part_t **out, size_t max)
-{
-    size_t n = 0;
-    for (guint i = 0; i < lg->parts->len && n < max; i++) {
-        lg_part_t *q = g_ptr_array_index(lg->parts, i);
-        if (q->room == room && q->publish && !q->jctl)
-            out[n++] = q;
-    }
-    return n;
-}
-
-/* Attached: publishers join as publishers, subscribers subscribe to every
- * live feed of the room but the one they skip (their own in a meeting). */
-static void lg_janus_join(lg_part_t *p)
-{
-    lg_t *lg = p->lg;
-    uint64_t room = g_array_index(lg->rooms, lg_room_t, p->room).jroom;
-    if (p->publish) {
-        lg_janus_message(p, 'j',
-                         json_pack("{s:s,s:s,s:I,s:s}", "request", "join", "ptype", "publisher",
-                                   "room", (json_int_t)room, "display", p->label),
-                         NULL);
-        return;
-    }
-    lg_part_t *pubs[LG_MAX_STREAMS];
-    size_t n = lg_janus_pubs(lg, p->room, pubs, LG_MAX_STREAMS);
-    json_t *streams = json_array();
-    for (size_t i = 0; i < n; i++)
-        if ((int)i != p->jskip && pubs[i]->jfeed && !pubs[i]->failed)
-            json_array_append_new(streams, json_pack("{s:I}", "feed", (json_int_t)pubs[i]->jfeed));
-    if (json_array_size(streams) == 0) {
-        json_decref(streams);
-        lg_part_fail(p, "no live Janus feed to subscribe to");
-        return;
-    }
-    lg_janus_message(p, 'j',
-                     json_pack("{s:s,s:s,s:I,s:o}", "request", "join", "ptype", "subscriber",
-                               "room", (json_int_t)room, "streams", streams),
-                     NULL);
-}
-
-/* A plugin event: joined (publisher), attached + offer (subscriber), an
- * answer (publisher), or an error. */
-static void lg_janus_event(lg_part_t *p, json_t *m)
-{
-    json_t *data = json_object_get(json_object_get(m, "plugindata"), "data");
-    json_t *jsep = json_object_get(m, "jsep");
-    const char *vr = json_string_value(json_object_get(data, "videoroom"));
-    const char *jtype = json_string_value(json_object_get(jsep, "type"));
-    const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
-    if (json_object_get(data, "error")) {
-        char why[512];
-        snprintf(why, sizeof(why), "janus: %s", json_string_value(json_object_get(data, "error")));
-        lg_part_fail(p, why);
-        return;
-    }
-    if (vr && strcmp(vr, "joined") == 0 && p->publish && !p->peer) {
-        p->joined = 1;
-        p->jfeed = (uint64_t)json_integer_value(json_object_get(data, "id"));
-        lg_peer_create(p, 0);
-        return;
-    }
-    if (!jtype || !sdp || !(jtype[0] == 'a' || jtype[0] == 'o'))
-        return;
-    lg_offer_t *o = g_malloc(sizeof(*o));
-    if (getenv("LG_DEBUG_SDP"))
-        VC_INFO("%s: janus %s:\n%s", p->label, jtype, sdp);
-    if (lg_sdp_parse_offer(sdp, o) != 0) {
-        lg_part_fail(p, "unparsable Janus SDP");
-        g_free(o);
-        return;
-    }
-    if (jtype[0] == 'a' && p->publish && p->peer) {
-        /* RFC 5763 5: the answerer's setup:active makes us the DTLS server. */
-        lg_janus_remote(
-            p, o, strcmp(o->setup, "passive") == 0 ? MW_DTLS_ROLE_CLIENT : MW_DTLS_ROLE_SERVER);
-        g_free(o);
-    } else if (jtype[0] == 'o' && !p->publish && !p->peer) {
-        p->joined = 1;
-        p->n_expected = 0;
-        for (size_t i = 0; i < o->n_ml; i++)
-            p->n_expected += !o->ml[i].app && o->ml[i].dir == LG_DIR_SENDONLY;
-        p->offer = o;
-        lg_peer_create(p, 1);
-    } else {
-        g_free(o);
-    }
-}
-
-static void lg_on_janus_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
-{
-    lg_part_t *p = user;
-    if (!msg) {
-        if (!p->failed)
-            lg_part_fail(p, "websocket closed");
-        return;
-    }
-    p->lg->sig_last_ns = lg_now_ns();
-    json_t *m = json_loadb(msg, len, 0, NULL);
-    const char *j = json_string_value(json_object_get(m, "janus"));
-    const char *tx = json_string_value(json_object_get(m, "transaction"));
-    json_t *data = json_object_get(m, "data");
-    if (!j) {
-    } else if (strcmp(j, "success") == 0 && tx && tx[0] == 'c') {
-        p->jsession = (uint64_t)json_integer_value(json_object_get(data, "id"));
-        lg_janus_send(p, "attach", 'a', json_pack("{s:s}", "plugin", "janus.plugin.videoroom"));
-    } else if (strcmp(j, "success") == 0 && tx && tx[0] == 'a') {
-        p->jhandle = (uint64_t)json_integer_value(json_object_get(data, "id"));
-        if (p->jctl)
-            p->jctl_state = 1;
-        else
-            lg_janus_join(p);
-    } else if (strcmp(j, "success") == 0 && tx && tx[0] == 'r') {
-        json_t *pd = json_object_get(json_object_get(m, "plugindata"), "data");
-        const char *vr = json_string_value(json_object_get(pd, "videoroom"));
-        p->jctl_state = vr && strcmp(vr, "created") == 0 ? 2 : -1;
-        if (p->jctl_state < 0)
-            VC_ERROR("janus: room create: %s", msg);
-    } else if (strcmp(j, "event") == 0) {
-        lg_janus_event(p, m);
-    } else if (strcmp(j, "trickle") == 0 && p->peer) {
-        const char *c =
-            json_string_value(json_object_get(json_object_get(m, "candidate"), "candidate"));
-        if (c)
-            mw_peer_add_remote_candidate(p->peer, c);
-    } else if (strcmp(j, "error") == 0) {
-        char why[512];
-        snprintf(why, sizeof(why), "janus error: %s", msg);
-        if (p->jctl)
-            p->jctl_state = -1;
-        lg_part_fail(p, why);
-    }
-    json_decref(m);
-}
-
-static gboolean lg_janus_keepalive(gpointer data)
-{
-    lg_t *lg = data;
-    for (guint i = 0; i < lg->parts->len; i++) {
-        lg_part_t *p = g_ptr_array_index(lg->parts, i);
-        if (p->jsession && !p->failed)
-            lg_janus_send(p, "keepalive", 'k', json_object());
-    }
-    if (lg->jctl && lg->jctl->jsession && !lg->jctl->failed)
-        lg_janus_send(lg->jctl, "keepalive", 'k', json_object());
-    return G_SOURCE_CONTINUE;
-}
-
-/* Opens a participant's (or the control handle's) Janus session. */
-static int lg_janus_open(lg_part_t *p)
-{
-    p->ws = lg_ws_open_proto(p->lg->ctx, p->lg->host, p->lg->port, "/", "janus-protocol",
-                             lg_on_janus_ws, p);
-    if (!p->ws)
-        return -1;
-    lg_janus_send(p, "create", 'c', json_object());
-    return 0;
-}
-
-static int lg_janus_ctl_at(lg_t *lg, void *arg)
-{
-    return lg->jctl->jctl_state != (int)(intptr_t)arg || lg->jctl->failed;
-}
-
-/* Creates a Janus room (not permanent) for 64 publishers, no bitrate cap
- * that the load could hit. Returns its number or 0. */
-static uint64_t lg_janus_room_new(lg_t *lg)
-{
-    static uint64_t next;
-    if (!lg->jctl) {
-        lg->jctl = vc_calloc(1, sizeof(*lg->jctl));
-        lg->jctl->lg = lg;
-        lg->jctl->jctl = 1;
-        lg->jctl->room = -1;
-        g_strlcpy(lg->jctl->label, "ctl", sizeof(lg->jctl->label));
-        if (lg_janus_open(lg->jctl) < 0 ||
-            lg_run_until(lg, lg_janus_ctl_at, (void *)(intptr_t)0, 10000) <= 0 ||
-            lg->jctl->jctl_state != 1) {
-            VC_ERROR("janus: no control handle on port %d", lg->port);
-            return 0;
-        }
-    }
-    if (next == 0)
-        next = 100000ull * (uint64_t)(getpid() % 10000) + 1;
-    uint64_t room = next++;
-    lg_janus_message(lg->jctl, 'r',
-                     json_pack("{s:s,s:I,s:i,s:i,s:s,s:s,s:b,s:b,s:i}", "request", "create", "room",
-                               (json_int_t)room, "publishers", 64, "bitrate", 10000000,
-                               "audiocodec", "opus", "videocodec", "vp8", "permanent", 0,
-                               "notify_joining", 0, "fir_freq", 0),
-                     NULL);
-    if (lg_run_until(lg, lg_janus_ctl_at, (void *)(intptr_t)1, 10000) <= 0 ||
-        lg->jctl->jctl_state != 2) {
-        VC_ERROR("janus: room %llu not created", (unsigned long long)room);
-        return 0;
-    }
-    lg->jctl->jctl_state = 1;
-    return room;
-}
-
-/* A subscriber may join once every publisher of its room is connected. */
-static int lg_janus_pubs_live(lg_t *lg, void *arg)
-{
-    lg_part_t *pubs[LG_MAX_STREAMS];
-    size_t n = lg_janus_pubs(lg, (int)(intptr_t)arg, pubs, LG_MAX_STREAMS);
-    for (size_t i = 0; i < n; i++)
-        if (!pubs[i]->failed && !pubs[i]->connected)
-            return 0;
-    return 1;
 }
 
 /* ---- participants and rooms ---- */
@@ -1016,7 +628,7 @@ static volatile int lg_stop;
 
 /* Runs the loop for ms, or until cond holds (checked every 10 ms). Returns
  * 1 if cond held, 0 on timeout, -1 on a stop signal. */
-static int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms)
+int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms)
 {
     uint64_t end = lg_now_ns() + ms * 1000000ull;
     while (!lg_stop) {

@@ -2,7 +2,8 @@
 #   make bench         the full comparison (our worker vs Janus VideoRoom)
 #   make bench-quick   the same scenarios, small, in under a minute
 #   make bench-profile callgrind of the worker under a small fan-out
-LG_SRC := tools/loadgen/loadgen.c tools/loadgen/lg_ws.c tools/loadgen/lg_sdp.c
+LG_SRC := tools/loadgen/loadgen.c tools/loadgen/lg_janus.c tools/loadgen/lg_ws.c \
+	tools/loadgen/lg_sdp.c
 LG_OBJ := $(LG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/media-worker/shell/peer.o \
 	$(BUILD)/media-worker/shell/dtls.o $(BUILD)/media-worker/shell/srtp.o \
 	$(BUILD)/media-worker/shell/gpoll.o $(BUILD)/media-worker/core/rtp.o
@@ -33,5 +34,5 @@ BINARIES += $(BIN)/vc-srtp-check
 $(BIN)/vc-physloop: $(BUILD)/tools/loadgen/physloop.o $(BUILD)/media-worker/shell/srtp.o \
 		$(COMMON_OBJ)
 	@mkdir -p $(BIN)
-	$(CC) $(LDFLAGS) $^ -o $@ -lsrtp2 -lssl -lcrypto -ljansson -lnng -lpthread
+	$(CC) $(LDFLAGS) $^ -o $@ -lsrtp2 -lssl -lcrypto -ljansson -lnng -luring -lpthread
 BINARIES += $(BIN)/vc-physloop

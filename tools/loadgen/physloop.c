@@ -19,6 +19,7 @@
  * JSON line per shape on stdout; a table on stderr. */
 #include <errno.h>
 #include <getopt.h>
+#include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <pthread.h>
@@ -44,7 +45,10 @@
 #define PL_BUF (12 + PL_PAYLOAD + MW_SRTP_TRAILER_ROOM)
 
 typedef struct {
-    int n, rx[PL_MAX_DESTS], tx[PL_MAX_DESTS], shared;
+    int n, rx[PL_MAX_DESTS], tx[PL_MAX_DESTS], shared, raw;
+    uint16_t tx_port[PL_MAX_DESTS];
+    struct io_uring ring;
+    int ring_ok;
     struct sockaddr_in to[PL_MAX_DESTS];
     mw_srtp_t srtp[PL_MAX_DESTS];
     volatile int stop;
@@ -130,9 +134,32 @@ static size_t pl_packet(uint8_t *b, uint32_t ssrc, uint16_t seq)
 
 /* One round: every destination gets its copy (a train in gso). Returns the
  * datagrams handed to the kernel. */
+/* raw: IPv4 + UDP headers in front of the packet, for one IPPROTO_RAW
+ * socket that sends every destination's copy from its own socket's port. */
+static size_t pl_udp_ip(uint8_t *h, const pl_t *pl, int d, size_t len)
+{
+    size_t tot = 28 + len;
+    memset(h, 0, 28);
+    h[0] = 0x45;
+    h[2] = (uint8_t)(tot >> 8);
+    h[3] = (uint8_t)tot;
+    h[6] = 0x40; /* DF */
+    h[8] = 64;
+    h[9] = IPPROTO_UDP;
+    memcpy(h + 12, &pl->to[d].sin_addr, 4);
+    memcpy(h + 16, &pl->to[d].sin_addr, 4);
+    h[20] = (uint8_t)(pl->tx_port[d] >> 8);
+    h[21] = (uint8_t)pl->tx_port[d];
+    memcpy(h + 22, &pl->to[d].sin_port, 2);
+    h[24] = (uint8_t)((len + 8) >> 8);
+    h[25] = (uint8_t)(len + 8); /* UDP checksum 0: none (IPv4) */
+    return tot;
+}
+
 static int pl_round(pl_t *pl, const char *shape, uint16_t *seq)
 {
-    static uint8_t buf[PL_MAX_DESTS * PL_GSO_TRAIN][PL_BUF];
+    static uint8_t buf[PL_MAX_DESTS * PL_GSO_TRAIN][28 + PL_BUF];
+    int raw = strcmp(shape, "raw") == 0;
     struct iovec iov[PL_MAX_DESTS * PL_GSO_TRAIN];
     struct mmsghdr m[PL_MAX_DESTS];
     int train = strcmp(shape, "gso") == 0 ? PL_GSO_TRAIN : 1, sent = 0;
@@ -144,9 +171,11 @@ static int pl_round(pl_t *pl, const char *shape, uint16_t *seq)
     for (int d = 0; d < pl->n; d++) {
         size_t seglen = 0;
         for (int t = 0; t < train; t++) {
-            uint8_t *b = buf[d * train + t];
+            uint8_t *b = buf[d * train + t] + 28;
             size_t len = pl_packet(b, 0x1000u + (uint32_t)d, (uint16_t)(*seq + t));
             mw_srtp_protect_rtp(&pl->srtp[d], b, &len);
+            if (raw)
+                len = pl_udp_ip(b -= 28, pl, d, len);
             iov[d * train + t] = (struct iovec){b, len};
             seglen = len;
         }
@@ -165,11 +194,26 @@ static int pl_round(pl_t *pl, const char *shape, uint16_t *seq)
             uint16_t seg = (uint16_t)seglen;
             memcpy(CMSG_DATA(c), &seg, sizeof(seg));
         }
-        if (strcmp(shape, "shared") != 0 && sendmmsg(pl->tx[d], &m[d], 1, 0) == 1)
-            sent += train;
+        if (strcmp(shape, "per-socket") == 0 || strcmp(shape, "gso") == 0)
+            if (sendmmsg(pl->tx[d], &m[d], 1, 0) == 1)
+                sent += train;
     }
-    if (strcmp(shape, "shared") == 0) {
-        int n = sendmmsg(pl->shared, m, (unsigned)pl->n, 0);
+    if (strcmp(shape, "uring") == 0) {
+        for (int d = 0; d < pl->n; d++) {
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&pl->ring);
+            io_uring_prep_sendmsg(sqe, pl->tx[d], &m[d].msg_hdr, 0);
+        }
+        io_uring_submit(&pl->ring);
+        struct io_uring_cqe *cqe;
+        for (int d = 0; d < pl->n; d++) {
+            if (io_uring_wait_cqe(&pl->ring, &cqe) != 0)
+                break;
+            sent += cqe->res > 0;
+            io_uring_cqe_seen(&pl->ring, cqe);
+        }
+    }
+    if (strcmp(shape, "shared") == 0 || raw) {
+        int n = sendmmsg(raw ? pl->raw : pl->shared, m, (unsigned)pl->n, 0);
         sent += n > 0 ? n : 0;
     }
     *seq = (uint16_t)(*seq + train);
@@ -211,6 +255,7 @@ int main(int argc, char **argv)
         return 2;
     mw_srtp_profile_t prof = gcm ? MW_SRTP_AEAD_AES_128_GCM : MW_SRTP_AES128_CM_SHA1_80;
     pl.shared = pl_udp();
+    pl.raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW); /* -1 without CAP_NET_RAW */
     for (int d = 0; d < pl.n; d++) {
         mw_srtp_keys_t k = {.profile = prof, .len = mw_srtp_key_salt_len(prof)};
         socklen_t al = sizeof(pl.to[d]);
@@ -221,17 +266,25 @@ int main(int argc, char **argv)
         pl.rx[d] = pl_udp();
         pl.tx[d] = pl_udp();
         getsockname(pl.rx[d], (struct sockaddr *)&pl.to[d], &al);
+        struct sockaddr_in me;
+        al = sizeof(me);
+        getsockname(pl.tx[d], (struct sockaddr *)&me, &al);
+        pl.tx_port[d] = ntohs(me.sin_port);
     }
     pthread_t th;
     pthread_create(&th, NULL, pl_drain, &pl);
     pl_pin(tx_cpu);
 
-    static const char *shapes[] = {"per-socket", "shared", "gso"};
+    static const char *shapes[] = {"per-socket", "shared", "gso", "raw", "uring"};
+    pl.ring_ok = io_uring_queue_init(PL_MAX_DESTS, &pl.ring, 0) == 0;
     fprintf(stderr, "physical loop: %d destinations, %s, 1.2 kB, sender on core %d\n", pl.n,
             gcm ? "AEAD_AES_128_GCM" : "AES-CM-128/HMAC-SHA1-80", tx_cpu);
     fprintf(stderr, "%-12s %12s %10s %10s\n", "shape", "pps/core", "us/pkt", "received");
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         uint16_t seq = 0;
+        if ((strcmp(shapes[s], "raw") == 0 && pl.raw < 0) ||
+            (strcmp(shapes[s], "uring") == 0 && !pl.ring_ok))
+            continue;
         unsigned long long dgrams = 0, rx0 = __atomic_load_n(&pl.received, __ATOMIC_RELAXED);
         uint64_t end = pl_ns(CLOCK_MONOTONIC) + (uint64_t)seconds * 1000000000ull;
         uint64_t cpu0 = pl_ns(CLOCK_THREAD_CPUTIME_ID);

@@ -1,0 +1,134 @@
+/* lg_run: vc-loadgen's run state (options, participants, rooms), shared by the
+ * scenario driver (loadgen.c) and the Janus VideoRoom side (lg_janus.c).
+ * Private to vc-loadgen, not an API; the WebSocket and SDP helpers are lg.h. */
+#ifndef LG_RUN_H
+#define LG_RUN_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "media-worker/shell/peer.h"
+#include "tools/loadgen/lg.h"
+
+#define LG_MAX_STREAMS 64
+#define LG_HIST_FINE 2000   /* 1 us buckets up to 2 ms */
+#define LG_HIST_COARSE 1000 /* then 100 us buckets up to 102 ms */
+#define LG_FRAMEQ 16        /* video frames waiting for the pacer */
+
+typedef struct lg lg_t;
+
+typedef struct {
+    uint32_t ssrc, clock;
+    int started;
+    uint16_t max_seq;
+    uint32_t cycles;
+    uint32_t win_base; /* ext seq at window start */
+    int win_base_set;
+    uint64_t win_recv;
+    int64_t transit;
+    double jitter; /* timestamp units */
+    uint64_t n_rx;
+} lg_stream_t;
+
+typedef struct lg_part {
+    lg_t *lg;
+    int idx, room;
+    char label[32];
+    lg_ws_t *ws;
+    mw_peer_t *peer;
+    int publish;
+    uint32_t assrc, vssrc;
+    uint16_t aseq, vseq;
+    uint32_t ats, vts;
+    uint64_t next_audio_ns, next_video_ns, frame;
+    /* The pacer (as libwebrtc's: frames leave at pacing x the bitrate, not
+     * as one burst): packets per queued frame, their RTP timestamps, the
+     * next packet's index in the head frame, and when it may leave. */
+    uint16_t fq_pkts[LG_FRAMEQ];
+    uint32_t fq_ts[LG_FRAMEQ];
+    uint64_t fq_due[LG_FRAMEQ]; /* when the frame was captured */
+    unsigned fq_head, fq_n, fq_pos;
+    uint64_t next_pkt_ns;
+    int joined, gathered, remote_set, connected, failed;
+    lg_offer_t *offer; /* waiting for gathering */
+    uint64_t version;
+    size_t n_expected;                         /* subscribed streams in the last offer */
+    uint64_t t_open_ns, t_first_ns, t_conn_ns; /* WS open, first media, DTLS done */
+    lg_stream_t st[LG_MAX_STREAMS];
+    size_t n_st;
+    /* Janus: session, handle, our publisher feed id, the room publisher
+     * (by order) a meeting subscriber skips (-1: none), control handle. */
+    uint64_t jsession, jhandle, jfeed;
+    int jskip, jctl, jctl_state;
+} lg_part_t;
+
+typedef struct {
+    char id[80];
+    char token[1024];
+    size_t n_parts;
+    uint64_t jroom; /* Janus room number */
+} lg_room_t;
+
+struct lg {
+    GMainContext *ctx;
+    GMainLoop *loop;
+    mw_dtls_identity_t *id;
+    mw_peer_callbacks_t cb;
+    /* options */
+    const char *host, *scenario, *ice_ip;
+    int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
+    double window_s, warmup_s, loss_stop;
+    int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
+    double pacing;   /* video leaves at pacing x its bitrate; 0: a frame is one burst */
+    lg_part_t *jctl; /* Janus: the handle that creates rooms */
+    uint64_t jtx;
+    int server_pids[8];
+    size_t n_server_pids;
+    /* state */
+    GPtrArray *parts;
+    GArray *rooms;
+    size_t pending_joins;
+    int step_no;
+    uint64_t sig_last_ns; /* last signaling message seen by anyone */
+    uint64_t sent_pkts, sent_bytes;
+    uint64_t max_late_ns; /* worst publisher schedule lag in the window */
+    double last_cpu;      /* the generator's own CPU fraction in the last step */
+    uint64_t hist[LG_HIST_FINE + LG_HIST_COARSE + 1];
+    uint64_t lat_n;
+    int rc;
+};
+
+/* ---- loadgen.c ---- */
+
+/* CLOCK_MONOTONIC in ns: signaling times and the publishers' schedule. */
+uint64_t lg_now_ns(void);
+/* Marks p failed (once), frees its join slot and logs why. */
+void lg_part_fail(lg_part_t *p, const char *why);
+/* Sends m on p's WebSocket and takes m; a failed send fails p. */
+void lg_send_json(lg_part_t *p, json_t *m);
+/* p's transport (libnice on --ice-ip, our DTLS identity); failure fails p. */
+void lg_peer_create(lg_part_t *p, int controlled);
+
+/* A condition for lg_run_until: nonzero when it holds. */
+typedef int (*lg_cond_fn)(lg_t *lg, void *arg);
+/* Runs the loop for ms or until cond holds: 1 held, 0 timed out, -1 stopped. */
+int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms);
+
+/* ---- lg_janus.c ---- */
+
+/* Opens p's Janus WebSocket and creates its session. Returns 0 or -1. */
+int lg_janus_open(lg_part_t *p);
+/* Sends one Janus request with p's session and handle when known; takes m. */
+void lg_janus_send(lg_part_t *p, const char *janus, char kind, json_t *m);
+/* p's candidates are gathered: a publisher offers, a subscriber answers. */
+void lg_janus_gathered(lg_part_t *p);
+/* Creates a Janus room (and the control handle, once). Returns its number or 0. */
+uint64_t lg_janus_room_new(lg_t *lg);
+/* lg_cond_fn, arg the room index: no publisher of the room still connecting. */
+int lg_janus_pubs_live(lg_t *lg, void *arg);
+/* GLib timeout, data the lg_t: keeps every Janus session from timing out. */
+gboolean lg_janus_keepalive(gpointer data);
+
+#endif
