@@ -7,7 +7,7 @@ MW_SHELL_SRC := $(wildcard media-worker/shell/*.c)
 MW_CORE_OBJ := $(MW_CORE_SRC:%.c=$(BUILD)/%.o)
 MW_SHELL_OBJ := $(MW_SHELL_SRC:%.c=$(BUILD)/%.o)
 MW_LIBS := $(shell pkg-config --libs nice glib-2.0 gio-2.0 2>/dev/null) -lsrtp2 -lssl -lcrypto \
-	-lnng -lhiredis -ljansson -lpthread
+	-lnng -lhiredis -ljansson -luring -lpthread
 
 # redis_url / redis_scripts serve the registry; taken from common/ unless
 # common.mk already lists them.

@@ -62,6 +62,7 @@ static int mw_config(mw_worker_t *w, vc_config_t *c, long *cpu)
         vc_config_int(c, "room_max_participants", ROOM_MAX_PARTICIPANTS, 2, ROOM_MAX_PARTICIPANTS,
                       &w->room_max_parts, err, sizeof(err)) != 0 ||
         vc_config_int(c, "udp_gso", 1, 0, 1, &w->udp_gso, err, sizeof(err)) != 0 ||
+        vc_config_int(c, "io_uring", 1, 0, 1, &w->io_uring, err, sizeof(err)) != 0 ||
         vc_config_int(c, "send_batch_us", 200, 0, 100000, &w->batch_wait_us, err, sizeof(err)) != 0)
         goto fail;
     const char *unused = vc_config_unused(c);
@@ -246,6 +247,7 @@ int main(int argc, char **argv)
     mw_peer_set_batching(1);
     mw_peer_set_gso((int)w.udp_gso);
     mw_peer_set_batch_wait(w.batch_wait_us);
+    mw_peer_set_uring((int)w.io_uring);
     mw_peer_fast_rx_start(w.ctx, 0);
     mw_gpoll_attach(w.ctx);
     while (g_main_loop_is_running(w.loop)) {
@@ -263,6 +265,7 @@ out:
             ;
         mw_peer_fast_rx_stop();
         mw_peer_ice_stop();
+        mw_peer_uring_stop();
         mw_gpoll_detach(w.ctx);
         g_main_context_pop_thread_default(w.ctx);
         g_main_context_unref(w.ctx);

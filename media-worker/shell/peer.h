@@ -109,6 +109,11 @@ void mw_peer_set_gso(int on);
 /* A queued copy waits at most this long (µs, default 200) for the rest of
  * the loop turn: the receive path flushes early once the oldest one has. */
 void mw_peer_set_batch_wait(long us);
+/* io_uring for mw_peer_flush(): all peers' queues in one io_uring_enter()
+ * instead of one sendmmsg() per peer. Returns 0, or -1 if the kernel has
+ * no io_uring for us (then sendmmsg it is). Stop before exit. */
+int mw_peer_set_uring(int on);
+void mw_peer_uring_stop(void);
 /* Zero-copy mw_peer_send_rtp for the fan-out: mw_peer_rtp_buf() lends a
  * buffer of MW_PEER_RTP_MAX bytes (a send slot when batching) to build the
  * packet in; mw_peer_send_rtp_buf() protects it there and queues or sends

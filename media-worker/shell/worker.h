@@ -130,6 +130,7 @@ struct mw_worker {
     size_t n_ice_addresses;
     long port_min, port_max, detach_grace_ms, edge_timeout_ms;
     long room_max_parts;    /* room_max_participants */
+    long io_uring;          /* 1: flush through io_uring when the kernel allows */
     long udp_gso;           /* 1: UDP GSO for batched sends */
     int regular_nomination; /* ice_nomination = regular */
     long batch_wait_us;     /* send_batch_us */

@@ -6,7 +6,7 @@
 MW_PEER_DTLS_OBJ := $(BUILD)/media-worker/shell/dtls.o $(BUILD)/media-worker/shell/srtp.o
 MW_PEER_OBJ := $(BUILD)/media-worker/shell/peer.o $(MW_PEER_DTLS_OBJ)
 MW_PEER_LIBS := $(shell pkg-config --libs nice glib-2.0 2>/dev/null) -lsrtp2 -lssl -lcrypto \
-	-ljansson -lnng -lpthread
+	-ljansson -lnng -luring -lpthread
 
 $(BIN)/test-dtls: $(BUILD)/tests/unit/test_dtls.o $(MW_PEER_DTLS_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(BIN)
