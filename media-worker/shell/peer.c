@@ -428,6 +428,8 @@ static void mw_peer_tx_flush_one(mw_peer_t *p);
 static void mw_peer_tx_unlist(mw_peer_t *p);
 static void mw_peer_rx_fast_begin(mw_peer_t *p);
 static void mw_peer_rx_fast_end(mw_peer_t *p);
+static void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
+                            gpointer data);
 
 /* Forgets the direct send path (libnice sends until the next selection);
  * queued copies leave first, to the old address. */
@@ -444,9 +446,8 @@ static void mw_peer_tx_clear(mw_peer_t *p)
 /* Caches the selected pair's socket and remote address for sendto(). Only
  * for a host or server-reflexive local candidate over UDP: anything relayed
  * needs libnice's TURN framing. */
-static void mw_peer_tx_select(mw_peer_t *p, NiceCandidate *local, NiceCandidate *remote)
+static void mw_peer_tx_use(mw_peer_t *p, NiceCandidate *local, NiceCandidate *remote)
 {
-    mw_peer_tx_clear(p);
     if (local->type == NICE_CANDIDATE_TYPE_RELAYED || remote->type == NICE_CANDIDATE_TYPE_RELAYED ||
         local->transport != NICE_CANDIDATE_TRANSPORT_UDP)
         return;
@@ -459,6 +460,26 @@ static void mw_peer_tx_select(mw_peer_t *p, NiceCandidate *local, NiceCandidate 
         p->tx_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     p->tx_sock = sock;
     p->tx_fd = g_socket_get_fd(sock);
+}
+
+/* A (new) selected pair. libnice may select another pair after DTLS is up
+ * (aggressive nomination nominates every pair that works, and the best
+ * nominated one wins): then the fast path follows the new pair's socket,
+ * or, for a relayed pair, libnice reads again. Before this, nobody read
+ * the socket after such a switch: no data channel, then no consent. */
+static void mw_peer_tx_select(mw_peer_t *p, NiceCandidate *local, NiceCandidate *remote)
+{
+    int was_fast = p->rx_fast;
+    mw_peer_tx_clear(p);
+    mw_peer_tx_use(p, local, remote);
+    if (!was_fast)
+        return;
+    VC_INFO("peer %s: another pair selected after DTLS (%s)", p->ufrag,
+            p->tx_fd >= 0 ? "the fast path follows it" : "relayed: libnice reads again");
+    mw_peer_rx_fast_begin(p);
+    if (!p->rx_fast)
+        nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, p->ice_ctx, mw_peer_on_recv,
+                               p);
 }
 
 /* libnice "new-selected-pair-full": sending works now; flush held DTLS. */
