@@ -801,10 +801,18 @@ int mw_peer_fast_rx_start(GMainContext *ctx, int stamps)
     stun_agent_init(&mw_rx.stun, known, STUN_COMPATIBILITY_RFC5389,
                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
     mw_rx.park = g_main_context_new();
+    if (ctx == NULL)
+        return 0; /* the caller polls: mw_peer_fast_rx_poll() */
     mw_rx.src = g_unix_fd_source_new(mw_rx.epfd, G_IO_IN);
     g_source_set_callback(mw_rx.src, (GSourceFunc)(void (*)(void))mw_peer_rx_dispatch, NULL, NULL);
     g_source_attach(mw_rx.src, ctx);
     return 0;
+}
+
+void mw_peer_fast_rx_poll(void)
+{
+    if (mw_rx.epfd >= 0)
+        mw_peer_rx_dispatch(mw_rx.epfd, G_IO_IN, NULL);
 }
 
 /* Stops it (after every peer is freed). */
@@ -812,8 +820,10 @@ void mw_peer_fast_rx_stop(void)
 {
     if (mw_rx.epfd < 0)
         return;
-    g_source_destroy(mw_rx.src);
-    g_source_unref(mw_rx.src);
+    if (mw_rx.src != NULL) {
+        g_source_destroy(mw_rx.src);
+        g_source_unref(mw_rx.src);
+    }
     g_main_context_unref(mw_rx.park);
     close(mw_rx.epfd);
     mw_rx.epfd = -1;

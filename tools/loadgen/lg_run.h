@@ -81,6 +81,7 @@ struct lg {
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
     int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
+    int rx_poll;     /* drain the fast path on the media clock, never woken by arrivals */
     double pacing;   /* video leaves at pacing x its bitrate; 0: a frame is one burst */
     lg_part_t *jctl; /* Janus: the handle that creates rooms */
     uint64_t jtx;

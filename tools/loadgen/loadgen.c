@@ -254,6 +254,8 @@ static gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data)
         if (p->publish && p->connected && !p->failed)
             lg_pub_tick(lg, p, now);
     }
+    if (lg->rx_poll)
+        mw_peer_fast_rx_poll();
     return G_SOURCE_CONTINUE;
 }
 
@@ -324,7 +326,15 @@ static lg_stream_t *lg_account(lg_part_t *p, const uint8_t *pkt, size_t len, rtp
         s->win_base_set = 1;
     }
     s->win_recv++;
-    int64_t arrival = (int64_t)(now / 1000) * s->clock / 1000000;
+    /* Arrival as the kernel stamped it (the generator drains on its own
+     * clock, up to a tick later), moved onto the monotonic clock. */
+    uint64_t st = mw_peer_rx_stamp_ns(), at = now;
+    if (st != 0) {
+        uint64_t wall = lg_wall_ns();
+        if (wall > st && wall - st < now)
+            at = now - (wall - st);
+    }
+    int64_t arrival = (int64_t)(at / 1000) * s->clock / 1000000;
     int64_t transit = arrival - (int64_t)h.ts;
     if (s->transit != 0) {
         double d = fabs((double)(transit - s->transit));
@@ -983,7 +993,7 @@ static void lg_usage(void)
                     "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
                     "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
                     "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
-                    "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1]\n");
+                    "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1] [--rx-poll 0|1]\n");
 }
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
@@ -1014,6 +1024,7 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         {"decrypt-every", 1, 0, 'D'},
         {"pacing", 1, 0, 'G'},
         {"fast-rx", 1, 0, 'F'},
+        {"rx-poll", 1, 0, 'Q'},
         {0, 0, 0, 0},
     };
     /* clang-format on */
@@ -1080,6 +1091,9 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         case 'F':
             lg->fast_rx = atoi(optarg) != 0;
             break;
+        case 'Q':
+            lg->rx_poll = atoi(optarg) != 0;
+            break;
         case 'R':
             lg->ready_ms = (int)(atof(optarg) * 1000);
             break;
@@ -1117,6 +1131,7 @@ int main(int argc, char **argv)
         .loss_stop = 0.01,
         .video_kbps = 1500,
         .fast_rx = 1,
+        .rx_poll = 1,
     };
     vc_log_init("loadgen", VC_LOG_INFO);
     lg_opts(&lg, argc, argv);
@@ -1131,7 +1146,7 @@ int main(int argc, char **argv)
     /* Subscribers read with recvmmsg once connected (as the worker does),
      * each datagram with its kernel receive time for the latency probe. */
     if (lg.fast_rx)
-        mw_peer_fast_rx_start(lg.ctx, 1);
+        mw_peer_fast_rx_start(lg.rx_poll ? NULL : lg.ctx, 1);
     /* Before the identity: its SSL_CTX fixes the offered SRTP profiles. */
     mw_srtp_set_gcm_allowed(lg.gcm);
     lg.id = mw_dtls_identity_new();
