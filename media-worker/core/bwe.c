@@ -71,9 +71,9 @@ void bwe_on_sent(bwe_t *b, uint16_t twseq, size_t size, uint64_t now_us)
     if (ext > b->sent_max)
         b->sent_max = ext;
     bwe_sent_t *s = &b->sent[ext & BWE_MASK];
-    s->tag = (uint32_t)ext;
+    s->tag = (uint16_t)ext;
     s->send_lo = (uint32_t)now_us;
-    s->size = size > UINT16_MAX ? UINT16_MAX : (uint16_t)size;
+    s->size = size > BWE_SIZE_MAX ? BWE_SIZE_MAX : (uint16_t)size;
     s->used = 1;
     s->acked = 0;
     if (now_us > b->last_sent_us)
@@ -321,7 +321,7 @@ void bwe_on_feedback(bwe_t *b, const twcc_pkt_t *pkts, size_t n, uint64_t now_us
     for (size_t i = 0; i < n; i++) {
         int64_t ext = twcc_seq_unwrap(b->sent_max, pkts[i].seq);
         bwe_sent_t *s = &b->sent[ext & BWE_MASK];
-        if (!s->used || s->tag != (uint32_t)ext || ext > b->sent_max)
+        if (!s->used || s->tag != (uint16_t)ext || ext > b->sent_max)
             continue; /* unknown or too old */
         if (!pkts[i].received) {
             if (!s->acked)

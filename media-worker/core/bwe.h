@@ -11,10 +11,11 @@
 
 #include "media-worker/core/twcc.h"
 
-/* Sent packets remembered, power of 2: 1024 covers 1.7 s at 6 Mbit/s of
- * 1.2 kB packets, far more than the 50-250 ms between feedback reports. At
- * 12 bytes an entry that is 12 kB per subscriber (it was 96 kB). */
-#define BWE_HISTORY 1024
+/* Sent packets remembered, power of 2: 512 cover 0.8 s at 6 Mbit/s (the
+ * estimate's ceiling) of 1.2 kB packets, 0.5 s with seven 50 pps audio
+ * streams on top, still twice the 50-250 ms between feedback reports. At
+ * 8 bytes an entry that is 4 kB per subscriber (it was 96 kB, then 12). */
+#define BWE_HISTORY 512
 #define BWE_TREND_WINDOW 20
 #define BWE_ACK_WINDOW 64 /* acked-bitrate samples */
 
@@ -25,14 +26,17 @@ typedef struct {
     uint64_t start_bps, min_bps, max_bps;
 } bwe_cfg_t;
 
-/* One sent packet, compact: the slot index gives the low bits of the
- * extended seq, tag its low 32 bits; send_lo the low 32 bits of the send
- * time (the high bits come from last_sent_us: the history spans seconds). */
+/* One sent packet in 8 bytes: the slot index gives the low bits of the
+ * extended seq, tag its low 16 bits (a slot is rewritten every
+ * BWE_HISTORY sends, so 16 bits tell the laps apart); send_lo the low 32
+ * bits of the send time (the high bits come from last_sent_us: the history
+ * spans seconds). */
+#define BWE_SIZE_MAX 0x3fff /* size saturates here: far above any datagram */
 typedef struct {
-    uint32_t tag;
     uint32_t send_lo;
-    uint16_t size; /* bytes on the wire, saturated */
-    uint8_t used, acked;
+    uint16_t tag;
+    uint16_t size : 14; /* bytes on the wire, saturated */
+    uint16_t used : 1, acked : 1;
 } bwe_sent_t;
 
 typedef struct {

@@ -52,10 +52,13 @@ rw_res_t rw_map(rw_t *r, int layer, uint16_t seq, uint32_t ts, const vp8_desc_t 
 void rw_apply(uint8_t *pkt, const rtp_header_t *h, const vp8_desc_t *d, const rw_out_t *o);
 
 /* What was sent under each output seq, to rebuild a packet for a NACK.
- * 16 bytes an entry (the SSRC is the subscriber's, not stored): 16 kB per
- * video subscription, about 1.6 s at 6 Mbit/s of 1.2 kB packets, longer than
- * the publisher's packet cache keeps them. */
-#define RW_HIST 1024 /* power of 2 */
+ * 16 bytes an entry (the SSRC is the subscriber's, not stored): 8 kB per
+ * video subscription, the last 512 packets: 0.8 s at 6 Mbit/s (the
+ * estimator's ceiling) of 1.2 kB packets, 2 s of a 2.5 Mbit/s simulcast
+ * layer. A retransmission later than that misses the receiver's playout
+ * anyway (its jitter buffer holds a few hundred ms); 1024 entries cost
+ * 8 kB more per video subscription for nothing. */
+#define RW_HIST 512 /* power of 2 */
 typedef struct {
     uint32_t ts;
     uint32_t last_rtx_ms; /* low 32 bits of the last retransmission, 0: none */

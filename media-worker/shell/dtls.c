@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -23,6 +25,9 @@
 #define MW_DTLS_READ_BUF 2048
 /* RFC 5764 4.2: the exporter label for DTLS-SRTP. */
 #define MW_DTLS_EXPORTER_LABEL "EXTRACTOR-dtls_srtp"
+/* The size of OpenSSL's handshake message buffer: BUF_MEM_grow(init_buf,
+ * SSL3_RT_MAX_PLAIN_LENGTH) allocates a third more than asked. */
+#define MW_DTLS_INIT_BUF ((SSL3_RT_MAX_PLAIN_LENGTH + 3) / 3 * 4)
 
 struct mw_dtls_identity {
     SSL_CTX *ctx;
@@ -47,8 +52,92 @@ struct mw_dtls {
     uint64_t app_dropped;
     mw_dtls_app_fn app; /* application data receiver, NULL: discard */
     void *app_user;
+    void *init_buf; /* OpenSSL's handshake message buffer, until released */
+    int init_seen;  /* init_buf was allocated (it is tracked once) */
     char error[160];
 };
+
+/* Memory: OpenSSL keeps a DTLS-over-UDP connection's handshake message
+ * buffer (init_buf) for the connection's life, in case of retransmits
+ * (tls_finish_handshake in statem_lib.c), and BUF_MEM_grow zeroed all 16 kB
+ * of it: 21 kB resident per peer for nothing. Once the handshake is over its
+ * contents are dead (a later handshake record is written into it before it
+ * is read: a retransmitted Finished, refused renegotiation), so the worker
+ * gives its pages back to the kernel with MADV_DONTNEED. OpenSSL still owns
+ * the block and frees it; a rare later use faults in fresh zero pages. The
+ * block is recognised by its size among the allocations made inside this
+ * endpoint's handshake calls (mw_dtls_cur), through OpenSSL's allocation
+ * hooks that mw_dtls_mem_hooks() installs, and is allocated on whole pages
+ * of its own so that all of it can go; without the hooks nothing changes. */
+static __thread mw_dtls_t *mw_dtls_cur;
+
+static size_t mw_dtls_init_buf_span(void)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (MW_DTLS_INIT_BUF + page - 1) & ~(page - 1);
+}
+
+/* A new block of n bytes; the running handshake's init_buf (its first
+ * block of that size: the state machine's first step allocates it) on
+ * whole pages, remembered in its endpoint. */
+static void *mw_dtls_mem_new(size_t n)
+{
+    mw_dtls_t *d = mw_dtls_cur;
+    void *p = NULL;
+
+    if (d == NULL || n != MW_DTLS_INIT_BUF || d->state != MW_DTLS_HANDSHAKING || d->init_seen)
+        return malloc(n);
+    d->init_seen = 1;
+    if (posix_memalign(&p, (size_t)sysconf(_SC_PAGESIZE), mw_dtls_init_buf_span()) != 0)
+        return NULL;
+    d->init_buf = p;
+    return p;
+}
+
+/* A block freed or moved by OpenSSL: no longer the one to release. */
+static void mw_dtls_mem_gone(void *p)
+{
+    if (p != NULL && mw_dtls_cur != NULL && mw_dtls_cur->init_buf == p)
+        mw_dtls_cur->init_buf = NULL;
+}
+
+static void *mw_dtls_mem_malloc(size_t n, const char *file, int line)
+{
+    return mw_dtls_mem_new(n);
+}
+
+/* realloc's own rules for NULL and 0, as CRYPTO_realloc expects of a hook
+ * (BUF_MEM_grow allocates init_buf with realloc(NULL, n)). */
+static void *mw_dtls_mem_realloc(void *old, size_t n, const char *file, int line)
+{
+    if (old == NULL)
+        return mw_dtls_mem_new(n);
+    void *p = realloc(old, n);
+    if (p != NULL || n == 0)
+        mw_dtls_mem_gone(old);
+    return p;
+}
+
+static void mw_dtls_mem_free(void *p, const char *file, int line)
+{
+    mw_dtls_mem_gone(p);
+    free(p);
+}
+
+/* Installs the hooks; only before OpenSSL's first allocation (returns -1
+ * after it: init_buf then simply stays resident). */
+int mw_dtls_mem_hooks(void)
+{
+    return CRYPTO_set_mem_functions(mw_dtls_mem_malloc, mw_dtls_mem_realloc, mw_dtls_mem_free) ? 0
+                                                                                               : -1;
+}
+
+/* Hands the finished handshake's init_buf (whole pages of its own) back. */
+static void mw_dtls_release_init_buf(mw_dtls_t *d)
+{
+    (void)madvise(d->init_buf, mw_dtls_init_buf_span(), MADV_DONTNEED);
+    d->init_buf = NULL;
+}
 
 /* Application data is read here and handed to the owner's callback at once;
  * mw_dtls_handle is never re-entered from that callback (it only writes), so
@@ -376,11 +465,14 @@ static int mw_dtls_buffers_get(mw_dtls_t *d)
 
 /* Releases the record buffers of a connected endpoint; refused (harmless)
  * while a record is pending. Not inside mw_dtls_handle, whose read loop may
- * still have records of the current datagram in the read buffer. */
+ * still have records of the current datagram in the read buffer. Then the
+ * handshake buffer: only the record buffers were as large, and they are
+ * gone now. */
 static void mw_dtls_buffers_put(mw_dtls_t *d)
 {
-    if (d->ssl && d->state == MW_DTLS_CONNECTED && !d->busy)
-        (void)SSL_free_buffers(d->ssl);
+    if (d->ssl && d->state == MW_DTLS_CONNECTED && !d->busy && SSL_free_buffers(d->ssl) == 1 &&
+        d->init_buf != NULL)
+        mw_dtls_release_init_buf(d);
 }
 
 /* Frees the endpoint without sending anything. */
@@ -542,7 +634,11 @@ mw_dtls_state_t mw_dtls_start(mw_dtls_t *d)
     if (d->started || d->state != MW_DTLS_HANDSHAKING)
         return d->state;
     d->started = 1;
-    return mw_dtls_step_handshake(d);
+    mw_dtls_t *prev = mw_dtls_cur;
+    mw_dtls_cur = d;
+    mw_dtls_step_handshake(d);
+    mw_dtls_cur = prev;
+    return d->state;
 }
 
 /* One incoming datagram. */
@@ -556,6 +652,8 @@ mw_dtls_state_t mw_dtls_handle(mw_dtls_t *d, const uint8_t *dgram, size_t len)
     d->in = dgram;
     d->in_len = len;
     d->busy = 1;
+    mw_dtls_t *prev = mw_dtls_cur;
+    mw_dtls_cur = d;
     if (d->state == MW_DTLS_HANDSHAKING)
         mw_dtls_step_handshake(d);
     /* The last handshake datagram may carry more records after Finished. */
@@ -565,6 +663,7 @@ mw_dtls_state_t mw_dtls_handle(mw_dtls_t *d, const uint8_t *dgram, size_t len)
     d->in = NULL;
     d->in_len = 0;
     mw_dtls_buffers_put(d);
+    mw_dtls_cur = prev;
     return d->state;
 }
 
@@ -589,7 +688,11 @@ mw_dtls_state_t mw_dtls_handle_timeout(mw_dtls_t *d)
         return d->state;
     if (d->state == MW_DTLS_CONNECTED && mw_dtls_buffers_get(d) < 0)
         return mw_dtls_fail(d, "out of memory for DTLS buffers");
-    if (DTLSv1_handle_timeout(d->ssl) < 0)
+    mw_dtls_t *prev = mw_dtls_cur;
+    mw_dtls_cur = d;
+    int r = DTLSv1_handle_timeout(d->ssl);
+    mw_dtls_cur = prev;
+    if (r < 0)
         return mw_dtls_fail(d, "handshake timed out");
     mw_dtls_buffers_put(d);
     return d->state;

@@ -82,4 +82,9 @@ void mw_dtls_set_app_cb(mw_dtls_t *d, mw_dtls_app_fn fn, void *user);
  * record within MW_DTLS_MTU. */
 int mw_dtls_write(mw_dtls_t *d, const uint8_t *data, size_t len);
 
+/* Lets connected endpoints give their finished handshake's 16 kB buffer
+ * back to the kernel (see dtls.c). Call first thing in main(), before
+ * anything uses OpenSSL: returns -1 (and changes nothing) after that. */
+int mw_dtls_mem_hooks(void);
+
 #endif

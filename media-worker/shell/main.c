@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "media-worker/shell/dtls.h"
 #include "media-worker/shell/gpoll.h"
 #include "media-worker/shell/worker.h"
 
@@ -213,7 +214,11 @@ int main(int argc, char **argv)
     long cpu = -1;
     char err[256];
     int rc = 1;
+    /* Before anything allocates through OpenSSL (see dtls.c). */
+    int dtls_hooks = mw_dtls_mem_hooks();
     vc_log_init("worker", VC_LOG_INFO);
+    if (dtls_hooks != 0)
+        VC_WARN("dtls: OpenSSL allocated before main: handshake buffers stay resident");
     vc_config_t *c = vc_config_new();
     if (vc_config_from_args(c, argc, argv, err, sizeof(err)) != 0) {
         VC_ERROR("%s", err);

@@ -489,7 +489,7 @@ mw_sub_t *mw_media_sub(mw_session_t *s, size_t i)
     if (sub == NULL)
         sub = s->sub[i] = vc_calloc(1, sizeof(*sub));
     sub->out_ssrc = m->out_ssrc;
-    /* The NACK history (16 kB) only where NACKs are answered: video. */
+    /* The NACK history (8 kB) only where NACKs are answered: video. */
     if (m->kind == SDP_KIND_VIDEO && sub->hist == NULL)
         sub->hist = vc_malloc(sizeof(*sub->hist));
     if (m->kind != SDP_KIND_VIDEO && sub->hist != NULL) {

@@ -21,6 +21,7 @@
 #define MW_SRTP_WINDOW 1024
 
 #define MW_SRTP_FAST_STREAMS 256 /* SSRCs per session with native state */
+#define MW_SRTP_FAST_FIRST 16    /* sender slots at first; doubled as SSRCs come */
 #define MW_SRTP_TAG 10           /* HMAC-SHA1-80 */
 
 /* Per-SSRC sender state: the rollover counter (RFC 3711 3.3.1). */
@@ -51,19 +52,24 @@ typedef struct {
     uint64_t bits[MW_SRTCP_WINDOW / 64];
 } mw_srtcp_rx_stream_t;
 
+/* Memory: a direction only carries the tables it uses, sized to what it
+ * has seen. An outbound session has no receiver state; an inbound one no
+ * sender slots; the sender table grows from 16 slots (two or three SSRCs a
+ * subscription m-line), so a subscriber's pair is about 3 kB, not 11. */
 struct mw_srtp_fast {
-    mw_srtp_rx_stream_t rx[MW_SRTP_RX_STREAMS]; /* inbound sessions only */
-    int gcm;              /* RFC 7714 AEAD_AES_128_GCM, else AES-CM + HMAC-SHA1-80 */
-    EVP_CIPHER_CTX *aes;  /* AES-128-CTR or -GCM keyed with the session key */
-    SHA_CTX inner, outer; /* HMAC-SHA1 states after the ipad / opad block */
+    mw_srtp_rx_stream_t *rx; /* inbound sessions only: MW_SRTP_RX_STREAMS */
+    int gcm;                 /* RFC 7714 AEAD_AES_128_GCM, else AES-CM + HMAC-SHA1-80 */
+    EVP_CIPHER_CTX *aes;     /* AES-128-CTR or -GCM keyed with the session key */
+    SHA_CTX inner, outer;    /* HMAC-SHA1 states after the ipad / opad block */
     uint8_t salt[14];
     /* SRTCP (RFC 3711 3.4, RFC 7714 9): its own session keys (labels 3-5) */
     EVP_CIPHER_CTX *c_aes;
     SHA_CTX c_inner, c_outer;
     uint8_t c_salt[14];
-    uint32_t c_index; /* outbound: the next SRTCP index (from 1, as libsrtp2) */
-    mw_srtcp_rx_stream_t crx[MW_SRTP_RX_STREAMS]; /* inbound sessions only */
-    mw_srtp_fast_stream_t st[MW_SRTP_FAST_STREAMS];
+    uint32_t c_index;          /* outbound: the next SRTCP index (from 1, as libsrtp2) */
+    mw_srtcp_rx_stream_t *crx; /* inbound sessions only: MW_SRTP_RX_STREAMS */
+    mw_srtp_fast_stream_t *st; /* outbound: n_st slots (a power of 2), lazily */
+    size_t n_st, used_st;
 };
 
 static int mw_srtp_native = 1;
@@ -175,6 +181,9 @@ static void mw_srtp_fast_free(mw_srtp_fast_t *f)
         return;
     EVP_CIPHER_CTX_free(f->aes);
     EVP_CIPHER_CTX_free(f->c_aes);
+    free(f->rx);
+    free(f->crx);
+    free(f->st);
     OPENSSL_cleanse(f, sizeof(*f));
     free(f);
 }
@@ -228,11 +237,15 @@ out:
 }
 
 /* One direction's SRTP and SRTCP session keys from master key || salt. */
-static mw_srtp_fast_t *mw_srtp_fast_new(const uint8_t *master, int gcm)
+static mw_srtp_fast_t *mw_srtp_fast_new(const uint8_t *master, int gcm, int inbound)
 {
     mw_srtp_fast_t *f = vc_calloc(1, sizeof(*f));
     f->gcm = gcm;
     f->c_index = 1;
+    if (inbound) {
+        f->rx = vc_calloc(MW_SRTP_RX_STREAMS, sizeof(*f->rx));
+        f->crx = vc_calloc(MW_SRTP_RX_STREAMS, sizeof(*f->crx));
+    }
     if (mw_srtp_fast_keys(master, gcm, 0x00, &f->aes, &f->inner, &f->outer, f->salt) < 0 ||
         mw_srtp_fast_keys(master, gcm, 0x03, &f->c_aes, &f->c_inner, &f->c_outer, f->c_salt) < 0) {
         mw_srtp_fast_free(f);
@@ -241,21 +254,50 @@ static mw_srtp_fast_t *mw_srtp_fast_new(const uint8_t *master, int gcm)
     return f;
 }
 
-/* The SSRC's slot (open addressing, never removed), or NULL when full. */
-static mw_srtp_fast_stream_t *mw_srtp_fast_stream(mw_srtp_fast_t *f, uint32_t ssrc)
+/* ssrc's slot in a table of n (a power of 2): its own, or the free one
+ * where it goes; NULL when the table is full without it. */
+static mw_srtp_fast_stream_t *mw_srtp_fast_slot(mw_srtp_fast_stream_t *st, size_t n, uint32_t ssrc)
 {
     uint32_t h = (ssrc * 2654435761u) >> 24;
-    for (size_t i = 0; i < MW_SRTP_FAST_STREAMS; i++) {
-        mw_srtp_fast_stream_t *s = &f->st[(h + i) % MW_SRTP_FAST_STREAMS];
-        if (s->used && s->ssrc == ssrc)
+    for (size_t i = 0; i < n; i++) {
+        mw_srtp_fast_stream_t *s = &st[(h + i) & (n - 1)];
+        if (!s->used || s->ssrc == ssrc)
             return s;
-        if (!s->used) {
-            s->used = 1;
-            s->ssrc = ssrc;
-            return s;
-        }
     }
     return NULL;
+}
+
+/* Doubles the sender table (up to MW_SRTP_FAST_STREAMS), moving every
+ * SSRC's state into the new one. */
+static void mw_srtp_fast_grow(mw_srtp_fast_t *f)
+{
+    size_t n = f->n_st ? 2 * f->n_st : MW_SRTP_FAST_FIRST;
+    mw_srtp_fast_stream_t *st = vc_calloc(n, sizeof(*st));
+    for (size_t i = 0; i < f->n_st; i++)
+        if (f->st[i].used)
+            *mw_srtp_fast_slot(st, n, f->st[i].ssrc) = f->st[i];
+    free(f->st);
+    f->st = st;
+    f->n_st = n;
+}
+
+/* The SSRC's slot (open addressing, never removed), or NULL when full. The
+ * table grows at half full, so probes stay short. */
+static mw_srtp_fast_stream_t *mw_srtp_fast_stream(mw_srtp_fast_t *f, uint32_t ssrc)
+{
+    mw_srtp_fast_stream_t *s = f->st ? mw_srtp_fast_slot(f->st, f->n_st, ssrc) : NULL;
+    if (s && s->used)
+        return s;
+    if (2 * (f->used_st + 1) > f->n_st && f->n_st < MW_SRTP_FAST_STREAMS) {
+        mw_srtp_fast_grow(f);
+        s = mw_srtp_fast_slot(f->st, f->n_st, ssrc);
+    }
+    if (!s)
+        return NULL;
+    s->used = 1;
+    s->ssrc = ssrc;
+    f->used_st++;
+    return s;
 }
 
 /* Header length with CSRCs and extension, or 0 if malformed. */
@@ -689,8 +731,8 @@ int mw_srtp_init(mw_srtp_t *s, const mw_srtp_keys_t *keys)
         goto fail;
     if (mw_srtp_native) {
         int gcm = keys->profile == MW_SRTP_AEAD_AES_128_GCM;
-        s->fast = mw_srtp_fast_new(keys->local, gcm);
-        s->fast_in = mw_srtp_fast_new(keys->remote, gcm);
+        s->fast = mw_srtp_fast_new(keys->local, gcm, 0);
+        s->fast_in = mw_srtp_fast_new(keys->remote, gcm, 1);
         if (s->fast && s->fast_in) {
             /* libsrtp2 (about 45 kB per peer through NSS) only on demand. */
             s->keys = *keys;
