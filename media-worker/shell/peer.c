@@ -1256,6 +1256,7 @@ static struct {
     mw_peer_t *peer[MW_TX_SLOTS]; /* message i is peer[i]'s */
     unsigned first[MW_TX_SLOTS], nseg[MW_TX_SLOTS];
 } * mw_ur;
+static int mw_ur_broken; /* the ring failed: dropped at the end of the flush */
 
 void mw_peer_uring_stop(void);
 
@@ -1313,28 +1314,49 @@ static void mw_peer_ur_done(unsigned i, int res)
     }
 }
 
-/* Submits messages [m, m + n) and reaps their completions. */
+/* Submits messages [m, m + n) and reaps their completions. Every one
+ * completes at once (MSG_DONTWAIT: a full socket buffer is -EAGAIN, never
+ * a wait). If the kernel takes fewer (or a completion cannot be read), the
+ * rest go by plain sendmsg() and the ring is dropped after this flush. */
 static void mw_peer_ur_send(unsigned m, unsigned n)
 {
     struct io_uring_cqe *cqe;
-    for (unsigned i = m; i < m + n; i++) {
-        struct io_uring_sqe *sqe = io_uring_get_sqe(&mw_ur->ring);
-        io_uring_prep_sendmsg(sqe, mw_ur->peer[i]->tx_fd, &mw_ur->msg[i].msg_hdr,
-                              MSG_DONTWAIT | MSG_NOSIGNAL);
-        io_uring_sqe_set_data(sqe, (void *)(uintptr_t)i);
+    unsigned done = 0;
+    if (!mw_ur_broken) {
+        for (unsigned i = m; i < m + n; i++) {
+            struct io_uring_sqe *sqe = io_uring_get_sqe(&mw_ur->ring);
+            io_uring_prep_sendmsg(sqe, mw_ur->peer[i]->tx_fd, &mw_ur->msg[i].msg_hdr,
+                                  MSG_DONTWAIT | MSG_NOSIGNAL);
+            io_uring_sqe_set_data(sqe, (void *)(uintptr_t)i);
+        }
+        int rv;
+        do {
+            rv = io_uring_submit_and_wait(&mw_ur->ring, n);
+        } while (rv == -EINTR);
+        mw_tx.st.send_calls++;
+        unsigned submitted = rv > 0 ? (unsigned)rv : 0;
+        for (; done < submitted; done++) {
+            if (io_uring_wait_cqe(&mw_ur->ring, &cqe) != 0)
+                break;
+            unsigned i = (unsigned)(uintptr_t)io_uring_cqe_get_data(cqe);
+            int res = cqe->res;
+            io_uring_cqe_seen(&mw_ur->ring, cqe);
+            mw_peer_ur_done(i, res);
+        }
+        if (done < n) {
+            VC_WARN("io_uring took %u of %u sends (%s): sendmmsg from now on", done, n,
+                    rv < 0 ? strerror(-rv) : "completions lost");
+            mw_ur_broken = 1;
+        }
     }
-    int rv;
-    do {
-        rv = io_uring_submit_and_wait(&mw_ur->ring, n);
-    } while (rv == -EINTR);
-    mw_tx.st.send_calls++;
-    for (unsigned seen = 0; seen < n; seen++) {
-        if (io_uring_wait_cqe(&mw_ur->ring, &cqe) != 0)
-            break; /* cannot happen once submitted; the slots are freed anyway */
-        unsigned i = (unsigned)(uintptr_t)io_uring_cqe_get_data(cqe);
-        int res = cqe->res;
-        io_uring_cqe_seen(&mw_ur->ring, cqe);
-        mw_peer_ur_done(i, res);
+    /* Without the ring (after a failure): the messages not completed. With
+     * a lost completion, which messages completed is unknown; sending
+     * the rest again may repeat a datagram, which RTP tolerates. */
+    for (unsigned i = m + done; i < m + n; i++) {
+        ssize_t r =
+            sendmsg(mw_ur->peer[i]->tx_fd, &mw_ur->msg[i].msg_hdr, MSG_DONTWAIT | MSG_NOSIGNAL);
+        mw_tx.st.send_calls++;
+        mw_peer_ur_done(i, r >= 0 ? (int)r : -errno);
     }
 }
 
@@ -1363,6 +1385,10 @@ static void mw_peer_flush_uring(void)
             mw_tx.free[mw_tx.n_free++] = p->txq[i];
         p->n_txq = 0;
         p->txrtcp = 0;
+    }
+    if (mw_ur_broken) {
+        mw_peer_uring_stop();
+        mw_ur_broken = 0;
     }
 }
 
