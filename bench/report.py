@@ -92,13 +92,15 @@ print("(ratio > 1: ours is better; n/m: not measured)")
 if phys:
     print("physical loop on the worker's core (vc-physloop, 20 destinations, AES-CM, no SFU):")
     for shape, what in (("per-socket", "one sendmmsg of 1 datagram per destination socket"),
+                        ("uring", "one io_uring_enter, a sendmsg per destination socket"),
                         ("shared", "one socket, one sendmmsg for all destinations"),
+                        ("raw", "one raw socket, one sendmmsg, own UDP/IP headers"),
                         ("gso", "UDP GSO trains of 8 per destination")):
         if shape in phys:
             print(f"  {shape:11} {phys[shape]:>10.0f} pps per core  ({what})")
-    if "per-socket" in phys and ours.get("pps_per_core"):
-        print(f"  ours: {100 * ours['pps_per_core'] / phys['per-socket']:.0f} % of the per-socket"
-              " ceiling (the shape of its sends with paced publishers)")
+    if "uring" in phys and ours.get("pps_per_core"):
+        print(f"  ours: {100 * ours['pps_per_core'] / phys['uring']:.0f} % of the io_uring"
+              " ceiling (the shape of the worker's sends)")
 for t, sm in (("ours", ours), ("janus", janus)):
     if sm.get("generator_saturated"):
         print(f"note: {t}: in a fan-out step the generator fell more than 250 ms behind its"

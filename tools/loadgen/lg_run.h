@@ -55,6 +55,7 @@ typedef struct lg_part {
     lg_offer_t *offer; /* waiting for gathering */
     uint64_t version;
     size_t n_expected;                         /* subscribed streams in the last offer */
+    uint64_t win_sent;                         /* RTP packets this publisher sent in the window */
     uint64_t t_open_ns, t_first_ns, t_conn_ns; /* WS open, first media, DTLS done */
     lg_stream_t st[LG_MAX_STREAMS];
     size_t n_st;
