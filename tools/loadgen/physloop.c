@@ -7,13 +7,18 @@
  * the kernel's delivery into the receivers' sockets, as the worker's does):
  *
  *   per-socket  one socket per destination, one sendmmsg() of one datagram
- *               each: what the worker does with paced publishers (a
- *               subscriber rarely has two packets in one flush)
+ *               each: the worker's flush without io_uring, with paced
+ *               publishers (a subscriber rarely has two packets in one)
  *   shared      one socket for all destinations, one sendmmsg() carrying
  *               every destination's copy: what one shared UDP port per
  *               worker (ICE-lite style) would allow
  *   gso         one socket per destination, a UDP GSO train of 8 packets
  *               per destination: frame bursts
+ *   raw         one IPPROTO_RAW socket (needs CAP_NET_RAW), one sendmmsg()
+ *               with our own IPv4/UDP headers carrying each destination
+ *               socket's port: the shared shape without a shared port
+ *   uring       one socket per destination, one io_uring_enter() with a
+ *               sendmsg per destination: the worker's flush (io_uring = 1)
  *
  * The ceiling the worker's "forwarded pps per core" is held against. One
  * JSON line per shape on stdout; a table on stderr. */
