@@ -14,6 +14,8 @@
 #   JANUS_EVENT_LOOPS=1   Janus's event_loops (0: a thread per handle)
 #   ONLY=fanout  only the fan-out ramp (with FAN_ARGS="--start 200 ..." to
 #              replace its steps): quick A/B runs of the hot path
+#   ONLY=latency LAT_SUBS=N  only the latency probe at N subscribers
+#   ONLY=joins   only the joins scenario
 #   WORKER_ARGS="--udp-gso 0"  extra worker options (A/B runs)
 #   WORKER_WRAP="gdb -batch -ex run -ex bt --args"  runs the worker under it
 #   SRTP=cm|gcm|both      profile of the headline rows (cm: AES-CM-128/
@@ -38,6 +40,8 @@ PORT=18600
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 TMP=$(mktemp -d /tmp/vc-bench.XXXXXX)
 OUT=$ROOT/bench/results/$STAMP.json
+# Partial (ONLY=) runs are A/B material, not results: kept out of the tree.
+[[ -n ${ONLY:-} ]] && OUT=/tmp/vc-bench-$STAMP.json
 LINES=$TMP/results.jsonl
 PIDS=()
 
@@ -153,6 +157,17 @@ lg() {
 # run_target ours|janus: every scenario against one target.
 run_target() {
   local t=$1 maxsubs
+  if [[ ${ONLY:-} == joins ]]; then
+    echo "bench: $t: joins" >&2
+    lg "$t" --scenario joins --srtp cm "${JOINS[@]}"
+    return 0
+  fi
+  if [[ ${ONLY:-} == latency ]]; then
+    echo "bench: $t: latency at ${LAT_SUBS:?LAT_SUBS} subscribers" >&2
+    lg "$t-lat" --scenario fanout --srtp cm --start "$LAT_SUBS" --step 0 \
+      --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15
+    return 0
+  fi
   echo "bench: $t: fan-out (AES-CM-128/HMAC-SHA1-80)" >&2
   lg "$t" --scenario fanout --srtp cm "${FAN[@]}"
   [[ ${ONLY:-} == fanout ]] && return 0

@@ -62,6 +62,20 @@ export async function openPage(label, { viewport = DESKTOP, media = true, permis
   return page;
 }
 
+// page.goto, again when Chromium aborted it because the machine's network
+// changed under it (net::ERR_NETWORK_CHANGED: an interface of a test's
+// namespace coming up), at most 3 times.
+export async function gotoRetry(page, url) {
+  for (let k = 0; ; k++) {
+    try {
+      return await page.goto(url);
+    } catch (e) {
+      if (k >= 2 || !/ERR_NETWORK_CHANGED/.test(e.message)) throw e;
+      console.log(`# ${page.__label}: navigation aborted (network changed), again`);
+    }
+  }
+}
+
 export async function closePage(page) {
   if (!page) return;
   await page.__ctx.close().catch(() => {});

@@ -15,6 +15,15 @@ export const CLIENT_IP = '10.99.0.2';
 
 const ip = (...a) => execFileSync('ip', a, { stdio: 'pipe' }).toString();
 const tc = (...a) => execFileSync('tc', a, { stdio: 'pipe' }).toString();
+// Turns IPv6 off on interface dev in namespace ns (null: this one); a
+// kernel without IPv6 has no such file, which is fine.
+const noIpv6 = (ns, dev) => {
+  const f = `/proc/sys/net/ipv6/conf/${dev}/disable_ipv6`;
+  try {
+    if (ns) ip('netns', 'exec', ns, 'sh', '-c', `echo 1 > ${f}`);
+    else fs.writeFileSync(f, '1');
+  } catch { /* no IPv6 */ }
+};
 
 // Creates the client namespace and the veth pair. Returns a Chromium
 // executable (a wrapper script) that starts the browser inside it.
@@ -23,6 +32,12 @@ export function netSetup() {
   ip('netns', 'add', NS);
   ip('link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', 'vq1');
   ip('link', 'set', 'vq1', 'netns', NS);
+  // No IPv6 on the pair: a link-local address finishing duplicate address
+  // detection a second after the link is up is a network change to a
+  // Chromium started meanwhile, which aborts its navigation
+  // (net::ERR_NETWORK_CHANGED).
+  noIpv6(null, HOST_IF);
+  noIpv6(NS, 'vq1');
   ip('addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF);
   ip('link', 'set', HOST_IF, 'up');
   ip('netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up');

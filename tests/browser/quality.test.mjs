@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { Cluster, poll } from '../cluster/lib.mjs';
-import { ART, FAKE_MEDIA, HOOK, tid, joinAs, shot } from './helpers.mjs';
+import { ART, FAKE_MEDIA, HOOK, tid, joinAs, shot, gotoRetry } from './helpers.mjs';
 import { HOST_IP, netSetup, netTeardown, shape, loss, lossCounters } from './netem.mjs';
 
 const ARGS = [
@@ -132,14 +132,14 @@ after(async () => {
 
 test('a publisher sends three simulcast layers; a subscriber behind a veth joins', async () => {
   pub = await open('pub', { hd: true });
-  await pub.goto(`http://localhost:${edge.port}/`);
+  await gotoRetry(pub, `http://localhost:${edge.port}/`);
   await tid(pub, 'new-meeting').click();
   await pub.waitForURL(/\/r\/[A-Za-z0-9_-]+/, { timeout: 10000 });
   roomPath = new URL(pub.url()).pathname;
   await joinAs(pub, 'Pia Publisher');
   const origin = `http://${HOST_IP}:${edge.port}`;
   sub = await open('sub', { executablePath: wrapper, extra: [`--unsafely-treat-insecure-origin-as-secure=${origin}`] });
-  await sub.goto(`${origin}${roomPath}`);
+  await gotoRetry(sub, `${origin}${roomPath}`);
   await joinAs(sub, 'Sam Subscriber');
   await poll(async () => {
     const reqs = tid(pub, 'lobby-request');
