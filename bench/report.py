@@ -53,7 +53,7 @@ def summarize(target):
         j = joins[-1]
         s.update({k: j[k] for k in ("ttfm_ms_p50", "ttfm_ms_p99", "join_cpu_ms_p50",
                                      "join_cpu_ms_p99", "worker_join_cpu_ms_p99",
-                                     "ttconn_ms_p50") if k in j})
+                                     "join_cpu_ms_p99_bg_per_s", "ttconn_ms_p50") if k in j})
     return s
 
 
@@ -75,6 +75,7 @@ rows = [
     ("  of which WS open -> DTLS done p50 (ms)", "ttconn_ms_p50", "%.1f", -1),
     ("join: server CPU per join p99 (ms)", "join_cpu_ms_p99", "%.2f", -1),
     ("join: worker CPU per join p99 (ms)", "worker_join_cpu_ms_p99", "%.2f", -1),
+    ("  server CPU p99, background per second (ms)", "join_cpu_ms_p99_bg_per_s", "%.2f", -1),
     ("worker memory per subscriber (KB)", "rss_kb_per_subscriber", "%.1f", -1),
 ]
 print(f"\nbench on {ncpu} cores ({model}); one worker core vs one Janus core;"

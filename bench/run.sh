@@ -77,7 +77,7 @@ start_ours() {
   local redis=unix:$TMP/redis.sock
   taskset -c "$LG_CPU" redis-server --port 0 --unixsocket "$TMP/redis.sock" --unixsocketperm 700 \
     --save '' --appendonly no --dir "$TMP" > "$TMP/redis.log" 2>&1 &
-  PIDS+=($!)
+  PIDS+=($!); REDIS_PID=$!
   wait_line "$TMP/redis.log" 'ready to accept connections' 10
   taskset -c "$LG_CPU" "$BIN/vc-router" --listen "ipc://$TMP/router.ipc" --redis-url "$redis" \
     > "$TMP/router.log" 2>&1 &
@@ -142,7 +142,7 @@ lg() {
          --ice-ip 127.0.0.2)
   else
     srv=(--port "$PORT" --worker-pid "$WORKER_PID" --server-pid "$WORKER_PID"
-         --server-pid "$EDGE_PID" --server-pid "$ROUTER_PID")
+         --server-pid "$EDGE_PID" --server-pid "$ROUTER_PID" --server-pid "$REDIS_PID")
   fi
   # In the background and waited for, so INT/TERM reach the trap at once
   # and cleanup stops the generator too.

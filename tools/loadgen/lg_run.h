@@ -95,6 +95,7 @@ struct lg {
     int step_no;
     uint64_t sig_last_ns; /* last signaling message seen by anyone */
     uint64_t sent_pkts, sent_bytes;
+    uint64_t recv_pkts;   /* media packets every subscriber received */
     uint64_t max_late_ns; /* worst publisher schedule lag in the window */
     double last_cpu;      /* the generator's own CPU fraction in the last step */
     uint64_t hist[LG_HIST_FINE + LG_HIST_COARSE + 1];
