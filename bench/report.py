@@ -93,7 +93,8 @@ print("(ratio > 1: ours is better; n/m: not measured)")
 if phys:
     print("physical loop on the worker's core (vc-physloop, 20 destinations, AES-CM, no SFU):")
     for shape, what in (("per-socket", "one sendmmsg of 1 datagram per destination socket"),
-                        ("uring", "one io_uring_enter, a sendmsg per destination socket"),
+                        ("uring-msg", "one io_uring_enter, a sendmsg per destination socket"),
+                        ("uring", "the same, a send with the address on a fixed file"),
                         ("shared", "one socket, one sendmmsg for all destinations"),
                         ("raw", "one raw socket, one sendmmsg, own UDP/IP headers"),
                         ("gso", "UDP GSO trains of 8 per destination")):

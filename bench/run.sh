@@ -154,6 +154,19 @@ lg() {
   sed "s/^{/{\"target\":\"$target\",/" "$TMP/lg.out" | tee -a "$LINES" >&2
 }
 
+# udp_left TARGET: the UDP sockets still open in the namespace once the
+# generator is gone (each session's socket must close when it leaves; the
+# servers' own few stay), waited for up to 10 s.
+udp_left() {
+  local n
+  for _ in $(seq 100); do
+    n=$(ss -Huan | wc -l)
+    (( n <= 8 )) && break
+    sleep 0.1
+  done
+  echo "bench: $1: UDP sockets left after the generator: $n" >&2
+}
+
 # run_target ours|janus: every scenario against one target.
 run_target() {
   local t=$1 maxsubs
@@ -170,6 +183,7 @@ run_target() {
   fi
   echo "bench: $t: fan-out (AES-CM-128/HMAC-SHA1-80)" >&2
   lg "$t" --scenario fanout --srtp cm "${FAN[@]}"
+  udp_left "$t"
   [[ ${ONLY:-} == fanout ]] && return 0
   # Latency at half the largest subscriber count that stayed under 1% loss.
   maxsubs=$(/usr/bin/python3 -c '

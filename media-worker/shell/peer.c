@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <gio/gio.h>
@@ -84,6 +85,8 @@ struct mw_peer {
     GSocket *tx_sock;
     struct sockaddr_storage tx_addr;
     socklen_t tx_addrlen;
+    int ur_file;     /* tx_fd's index in the ring's fixed file table, -1: none */
+    unsigned ur_gen; /* the ring that table belongs to */
 
     /* Send batching: slot numbers, lengths and RTCP flags of the queued
      * copies, and the link in the list of peers with a queue. */
@@ -433,10 +436,14 @@ static void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, gui
 
 /* Forgets the direct send path (libnice sends until the next selection);
  * queued copies leave first, to the old address. */
+static void mw_peer_ur_file_add(mw_peer_t *p);
+static void mw_peer_ur_file_del(mw_peer_t *p);
+
 static void mw_peer_tx_clear(mw_peer_t *p)
 {
     mw_peer_tx_flush_one(p);
     mw_peer_rx_fast_end(p);
+    mw_peer_ur_file_del(p); /* before the socket can close */
     if (p->tx_sock)
         g_object_unref(p->tx_sock);
     p->tx_sock = NULL;
@@ -460,6 +467,7 @@ static void mw_peer_tx_use(mw_peer_t *p, NiceCandidate *local, NiceCandidate *re
         p->tx_addr.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
     p->tx_sock = sock;
     p->tx_fd = g_socket_get_fd(sock);
+    mw_peer_ur_file_add(p);
 }
 
 /* A (new) selected pair. libnice may select another pair after DTLS is up
@@ -881,6 +889,7 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
     p->user = user;
     p->state = MW_PEER_NEW;
     p->tx_fd = -1;
+    p->ur_file = -1;
     p->tx_hold = -1;
     if (mw_srtp_global_init() < 0 || !id)
         goto fail;
@@ -1247,6 +1256,7 @@ static void mw_peer_tx_flush_one(mw_peer_t *p)
  * pps per core as sendmmsg per socket, 273k through io_uring). The
  * staging arrays live until the completions are reaped. */
 #define MW_UR_ENTRIES 256
+#define MW_UR_FILES 65536
 
 static struct {
     struct io_uring ring;
@@ -1255,8 +1265,15 @@ static struct {
     uint8_t cbuf[MW_TX_SLOTS][CMSG_SPACE(sizeof(uint16_t))];
     mw_peer_t *peer[MW_TX_SLOTS]; /* message i is peer[i]'s */
     unsigned first[MW_TX_SLOTS], nseg[MW_TX_SLOTS];
+    uint8_t plain[MW_TX_SLOTS]; /* message i went as a send with an address */
+    /* The selected sockets in the ring's fixed file table: no file lookup
+     * per send. free_file[] holds the unused indexes. */
+    int *free_file;
+    unsigned n_files, n_free_file;
+    int no_send_addr; /* the kernel refused a send with an address (before 6.0) */
 } * mw_ur;
-static int mw_ur_broken; /* the ring failed: dropped at the end of the flush */
+static int mw_ur_broken;  /* the ring failed: dropped at the end of the flush */
+static unsigned mw_ur_gen; /* which ring a peer's ur_file belongs to */
 
 void mw_peer_uring_stop(void);
 
@@ -1274,6 +1291,22 @@ int mw_peer_set_uring(int on)
         mw_ur = NULL;
         return -1;
     }
+    /* As many fixed files as this process may have fds (the kernel's
+     * limit too), at most MW_UR_FILES. */
+    struct rlimit rl;
+    unsigned nf = MW_UR_FILES;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < nf)
+        nf = (unsigned)rl.rlim_cur;
+    if ((rv = io_uring_register_files_sparse(&mw_ur->ring, nf)) < 0) {
+        VC_INFO("io_uring: no fixed file table (%s)", strerror(-rv));
+        nf = 0;
+    }
+    mw_ur->n_files = nf;
+    mw_ur->free_file = vc_malloc((nf ? nf : 1) * sizeof(int));
+    for (unsigned i = 0; i < nf; i++)
+        mw_ur->free_file[i] = (int)(nf - 1 - i);
+    mw_ur->n_free_file = nf;
+    mw_ur_gen++;
     return 0;
 }
 
@@ -1281,9 +1314,44 @@ void mw_peer_uring_stop(void)
 {
     if (mw_ur == NULL)
         return;
-    io_uring_queue_exit(&mw_ur->ring);
+    io_uring_queue_exit(&mw_ur->ring); /* the fixed file table with it */
+    free(mw_ur->free_file);
     free(mw_ur);
     mw_ur = NULL;
+    mw_ur_gen++;
+}
+
+/* Puts p's selected socket in the ring's fixed file table (if there is a
+ * ring with room). */
+static void mw_peer_ur_file_add(mw_peer_t *p)
+{
+    if (mw_ur == NULL || p->ur_file >= 0 || p->tx_fd < 0 || mw_ur->n_free_file == 0)
+        return;
+    int i = mw_ur->free_file[--mw_ur->n_free_file];
+    int rv = io_uring_register_files_update(&mw_ur->ring, (unsigned)i, &p->tx_fd, 1);
+    if (rv != 1) {
+        mw_ur->free_file[mw_ur->n_free_file++] = i;
+        return;
+    }
+    p->ur_file = i;
+    p->ur_gen = mw_ur_gen;
+}
+
+/* Takes p's socket out of the table: the table holds a reference to the
+ * file, which would keep the port bound after libnice closes it. */
+static void mw_peer_ur_file_del(mw_peer_t *p)
+{
+    if (p->ur_file < 0)
+        return;
+    if (mw_ur != NULL && p->ur_gen == mw_ur_gen) {
+        int none = -1;
+        int rv = io_uring_register_files_update(&mw_ur->ring, (unsigned)p->ur_file, &none, 1);
+        if (rv == 1)
+            mw_ur->free_file[mw_ur->n_free_file++] = p->ur_file;
+        else
+            VC_WARN("io_uring: fixed file %d not released (%s)", p->ur_file, strerror(-rv));
+    }
+    p->ur_file = -1;
 }
 
 /* Message i came back with res (bytes, or -errno). A GSO message the
@@ -1295,6 +1363,21 @@ static void mw_peer_ur_done(unsigned i, int res)
 
     if (res >= 0)
         mw_tx.st.send_msgs++;
+    if (res < 0 && mw_ur->plain[i] && (res == -EINVAL || res == -EDESTADDRREQ)) {
+        /* A kernel before 6.0 takes no address with IORING_OP_SEND. */
+        if (!mw_ur->no_send_addr)
+            VC_INFO("io_uring: no send with an address here (%s): sendmsg operations",
+                    strerror(-res));
+        mw_ur->no_send_addr = 1;
+        res = (int)sendto(p->tx_fd, mw_tx.buf[p->txq[from]], p->txlen[from],
+                          MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&p->tx_addr,
+                          p->tx_addrlen);
+        mw_tx.st.send_calls++;
+        if (res < 0)
+            res = -errno;
+        else
+            mw_tx.st.send_msgs++;
+    }
     if (res < 0 && to - from > 1) {
         if (res == -EIO || res == -ENOPROTOOPT || res == -EOPNOTSUPP)
             mw_tx.no_gso = 1;
@@ -1325,8 +1408,23 @@ static void mw_peer_ur_send(unsigned m, unsigned n)
     if (!mw_ur_broken) {
         for (unsigned i = m; i < m + n; i++) {
             struct io_uring_sqe *sqe = io_uring_get_sqe(&mw_ur->ring);
-            io_uring_prep_sendmsg(sqe, mw_ur->peer[i]->tx_fd, &mw_ur->msg[i].msg_hdr,
-                                  MSG_DONTWAIT | MSG_NOSIGNAL);
+            mw_peer_t *p = mw_ur->peer[i];
+            int fixed = p->ur_file >= 0 && p->ur_gen == mw_ur_gen;
+            int fd = fixed ? p->ur_file : p->tx_fd;
+            const struct msghdr *h = &mw_ur->msg[i].msg_hdr;
+            /* One datagram: a send with the address, no msghdr for the
+             * kernel to copy and walk. */
+            mw_ur->plain[i] = h->msg_controllen == 0 && h->msg_iovlen == 1 && !mw_ur->no_send_addr;
+            if (mw_ur->plain[i]) {
+                io_uring_prep_send(sqe, fd, h->msg_iov[0].iov_base, h->msg_iov[0].iov_len,
+                                   MSG_DONTWAIT | MSG_NOSIGNAL);
+                io_uring_prep_send_set_addr(sqe, (const struct sockaddr *)h->msg_name,
+                                            (uint16_t)h->msg_namelen);
+            } else {
+                io_uring_prep_sendmsg(sqe, fd, h, MSG_DONTWAIT | MSG_NOSIGNAL);
+            }
+            if (fixed)
+                sqe->flags |= IOSQE_FIXED_FILE;
             io_uring_sqe_set_data(sqe, (void *)(uintptr_t)i);
         }
         int rv;

@@ -17,8 +17,10 @@
  *   raw         one IPPROTO_RAW socket (needs CAP_NET_RAW), one sendmmsg()
  *               with our own IPv4/UDP headers carrying each destination
  *               socket's port: the shared shape without a shared port
- *   uring       one socket per destination, one io_uring_enter() with a
- *               sendmsg per destination: the worker's flush (io_uring = 1)
+ *   uring-msg   one socket per destination, one io_uring_enter() with a
+ *               sendmsg per destination
+ *   uring       the same with a send carrying the address (no msghdr) on a
+ *               registered (fixed) file: the worker's flush (io_uring = 1)
  *
  * The ceiling the worker's "forwarded pps per core" is held against. One
  * JSON line per shape on stdout; a table on stderr. */
@@ -203,10 +205,18 @@ static int pl_round(pl_t *pl, const char *shape, uint16_t *seq)
             if (sendmmsg(pl->tx[d], &m[d], 1, 0) == 1)
                 sent += train;
     }
-    if (strcmp(shape, "uring") == 0) {
+    if (strncmp(shape, "uring", 5) == 0) {
+        int msg = strcmp(shape, "uring-msg") == 0;
         for (int d = 0; d < pl->n; d++) {
             struct io_uring_sqe *sqe = io_uring_get_sqe(&pl->ring);
-            io_uring_prep_sendmsg(sqe, pl->tx[d], &m[d].msg_hdr, 0);
+            if (msg) {
+                io_uring_prep_sendmsg(sqe, pl->tx[d], &m[d].msg_hdr, 0);
+            } else { /* the worker's: a send with the address, a fixed file */
+                io_uring_prep_send(sqe, d, iov[d].iov_base, iov[d].iov_len, 0);
+                io_uring_prep_send_set_addr(sqe, (const struct sockaddr *)&pl->to[d],
+                                            sizeof(pl->to[d]));
+                sqe->flags |= IOSQE_FIXED_FILE;
+            }
         }
         io_uring_submit(&pl->ring);
         struct io_uring_cqe *cqe;
@@ -280,15 +290,17 @@ int main(int argc, char **argv)
     pthread_create(&th, NULL, pl_drain, &pl);
     pl_pin(tx_cpu);
 
-    static const char *shapes[] = {"per-socket", "shared", "gso", "raw", "uring"};
+    static const char *shapes[] = {"per-socket", "shared", "gso", "raw", "uring-msg", "uring"};
     pl.ring_ok = io_uring_queue_init(PL_MAX_DESTS, &pl.ring, 0) == 0;
+    int files_ok = pl.ring_ok && io_uring_register_files(&pl.ring, pl.tx, (unsigned)pl.n) == 0;
     fprintf(stderr, "physical loop: %d destinations, %s, 1.2 kB, sender on core %d\n", pl.n,
             gcm ? "AEAD_AES_128_GCM" : "AES-CM-128/HMAC-SHA1-80", tx_cpu);
     fprintf(stderr, "%-12s %12s %10s %10s\n", "shape", "pps/core", "us/pkt", "received");
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
         uint16_t seq = 0;
         if ((strcmp(shapes[s], "raw") == 0 && pl.raw < 0) ||
-            (strcmp(shapes[s], "uring") == 0 && !pl.ring_ok))
+            (strcmp(shapes[s], "uring-msg") == 0 && !pl.ring_ok) ||
+            (strcmp(shapes[s], "uring") == 0 && !files_ok))
             continue;
         unsigned long long dgrams = 0, rx0 = __atomic_load_n(&pl.received, __ATOMIC_RELAXED);
         uint64_t end = pl_ns(CLOCK_MONOTONIC) + (uint64_t)seconds * 1000000000ull;
