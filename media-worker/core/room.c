@@ -76,6 +76,7 @@ static uint32_t room_out_ssrc(room_part_t *sub, const room_part_t *pub, size_t i
  * participants see a few tracks). NULL when p has ROOM_MAX_MLINES. */
 static room_mline_t *room_ml_append(room_part_t *p, sdp_kind_t kind)
 {
+    p->room->gen++;
     if (p->n_ml == ROOM_MAX_MLINES)
         return NULL;
     if (p->n_ml == p->cap_ml) {
@@ -106,6 +107,7 @@ static room_mline_t *room_sub_find(room_part_t *sub, const room_part_t *pub, sdp
  * it). Returns 0, or -1 when sub has no m-line left (sub->overflow). */
 static int room_sub_bind(room_part_t *sub, room_part_t *pub, sdp_kind_t kind)
 {
+    sub->room->gen++;
     room_mline_t *m = NULL;
     for (size_t i = 2; i < sub->n_ml && m == NULL; i++)
         if (sub->ml[i].pub == NULL && sub->ml[i].kind == kind && sub->ml[i].answered_inactive)
@@ -127,6 +129,7 @@ static int room_sub_bind(room_part_t *sub, room_part_t *pub, sdp_kind_t kind)
 /* sub's m-line for (pub, kind), if any, turns inactive. */
 static void room_sub_unbind(room_part_t *sub, const room_part_t *pub, sdp_kind_t kind)
 {
+    sub->room->gen++;
     room_mline_t *m = room_sub_find(sub, pub, kind);
     if (m == NULL)
         return; /* hidden from sub */
@@ -190,6 +193,7 @@ room_part_t *room_join_as(room_t *r, const char *id, const char *name, const cha
         tail = &(*tail)->next;
     *tail = p;
     r->n_parts++;
+    r->gen++;
     room_sub_fill(p);
     return p;
 }
@@ -198,6 +202,7 @@ room_part_t *room_join_as(room_t *r, const char *id, const char *name, const cha
  * participant that published nothing costs the others nothing. */
 void room_leave(room_t *r, room_part_t *p)
 {
+    r->gen++;
     room_part_t **pp = &r->parts;
     while (*pp != NULL && *pp != p)
         pp = &(*pp)->next;
@@ -215,6 +220,7 @@ void room_leave(room_t *r, room_part_t *p)
 /* Binds or unbinds (p, kind) in every other participant. */
 int room_publish(room_part_t *p, sdp_kind_t kind, int on)
 {
+    p->room->gen++;
     on = on != 0;
     if (kind > SDP_KIND_VIDEO || p->published[kind] == on)
         return 0;
@@ -353,6 +359,7 @@ static void room_answer_publish(room_part_t *p, sdp_kind_t kind, const sdp_answe
  * what mids 0 and 1 publish; hidden tracks may take freed m-lines. */
 room_err_t room_apply_answer(room_part_t *p, const sdp_answer_t *a, char *err, size_t errlen)
 {
+    p->room->gen++;
     room_err_t rc = room_check_answer(p, a, err, errlen);
     if (rc != ROOM_OK)
         return rc;

@@ -321,35 +321,56 @@ static void mw_media_forward_one(mw_session_t *q, size_t i, const mw_rx_t *rx)
         q->fwd_fail++;
 }
 
-/* Stage: every connected subscriber m-line of (publisher, kind) that
- * accepted the payload type. Sessions are collected first: they outlive
- * the loop turn even if a send triggers a removal. */
-static void mw_media_fanout(const mw_rx_t *rx)
+/* Rebuilds s's list of who receives its kind packets with payload type pt:
+ * every subscriber m-line bound to it, live, that accepted pt. */
+static void mw_media_fan_build(mw_session_t *s, sdp_kind_t kind, uint8_t pt)
 {
-    room_part_t *pub = rx->s->part;
-    if (pub->held[rx->kind])
-        return;
-    mw_session_t *ss[MW_MAX_FANOUT];
-    size_t idx[MW_MAX_FANOUT], n = 0;
-    uint8_t pt = rx->h.pt;
-    for (room_part_t *q = pub->room->parts; q != NULL && n < MW_MAX_FANOUT; q = q->next) {
+    room_part_t *pub = s->part;
+    mw_fan_t *f = &s->fan[kind];
+    f->n = 0;
+    for (room_part_t *q = pub->room->parts; q != NULL && f->n < MW_MAX_FANOUT; q = q->next) {
         if (q == pub)
             continue;
         for (size_t i = 2; i < q->n_ml; i++) {
             const room_mline_t *m = &q->ml[i];
-            if (m->pub == pub && m->kind == rx->kind && m->live && pt < 128 &&
+            if (m->pub == pub && m->kind == kind && m->live && pt < 128 &&
                 ((m->pts[pt >> 3] >> (pt & 7)) & 1)) {
-                ss[n] = q->user;
-                idx[n++] = i;
+                if (f->n == f->cap) {
+                    f->cap = f->cap ? f->cap * 2 : 8;
+                    f->ss = vc_realloc(f->ss, f->cap * sizeof(*f->ss));
+                    f->ml = vc_realloc(f->ml, f->cap * sizeof(*f->ml));
+                }
+                f->ss[f->n] = q->user;
+                f->ml[f->n++] = (uint8_t)i;
                 break;
             }
         }
     }
-    for (size_t k = 0; k < n; k++) {
+    f->gen = pub->room->gen;
+    f->pt = pt;
+}
+
+/* Stage: every connected subscriber m-line of (publisher, kind) that
+ * accepted the payload type. The list is kept per publisher and kind, and
+ * rebuilt when the room changes (room_t.gen) or the payload type does, not
+ * scanned per packet. Sessions in it outlive the loop turn even if a send
+ * triggers a removal (they are freed when the turn ends). */
+static void mw_media_fanout(const mw_rx_t *rx)
+{
+    mw_session_t *s = rx->s;
+    room_part_t *pub = s->part;
+    if (pub->held[rx->kind])
+        return;
+    mw_fan_t *f = &s->fan[rx->kind];
+    if (f->gen != pub->room->gen || f->gen == 0 || f->pt != rx->h.pt)
+        mw_media_fan_build(s, rx->kind, rx->h.pt);
+    mw_session_t **ss = f->ss;
+    const uint8_t *ml = f->ml;
+    for (size_t k = 0, n = f->n; k < n; k++) {
         mw_session_t *q = ss[k];
         if (q->dead || !q->connected || q->part == NULL)
             continue;
-        mw_media_forward_one(q, idx[k], rx);
+        mw_media_forward_one(q, ml[k], rx);
     }
 }
 
@@ -513,6 +534,10 @@ mw_sub_t *mw_media_sub(mw_session_t *s, size_t i)
 
 void mw_media_session_free(mw_session_t *s)
 {
+    for (int k = 0; k < 2; k++) {
+        free(s->fan[k].ss);
+        free(s->fan[k].ml);
+    }
     for (size_t i = 0; i < ROOM_MAX_MLINES; i++) {
         if (s->sub[i] != NULL)
             free(s->sub[i]->hist);

@@ -1272,7 +1272,7 @@ static struct {
     unsigned n_files, n_free_file;
     int no_send_addr; /* the kernel refused a send with an address (before 6.0) */
 } * mw_ur;
-static int mw_ur_broken;  /* the ring failed: dropped at the end of the flush */
+static int mw_ur_broken;   /* the ring failed: dropped at the end of the flush */
 static unsigned mw_ur_gen; /* which ring a peer's ur_file belongs to */
 
 void mw_peer_uring_stop(void);

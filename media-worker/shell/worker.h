@@ -86,6 +86,17 @@ typedef struct {
 #define MW_SIZE_DEFAULT_H 1080
 
 /* One browser session: its participant in a room and its peer. */
+/* Who receives a publisher's packets of one kind (media.c): kept, not
+ * scanned from the room per packet. */
+typedef struct mw_fan {
+    uint64_t gen; /* the room's gen it was built at; 0: never built */
+    uint8_t pt;   /* the payload type it was built for */
+    size_t n, cap;
+    struct mw_session **ss; /* receivers' sessions */
+    uint8_t *ml;            /* and their m-line indexes */
+} mw_fan_t;
+_Static_assert(ROOM_MAX_MLINES <= 256, "m-line indexes fit mw_fan_t.ml");
+
 typedef struct mw_session {
     char id[VC_PROTO_MAX_ID + 1];
     mw_worker_t *w;
@@ -103,6 +114,7 @@ typedef struct mw_session {
     uint64_t rtp_garbage, rtcp_garbage, unknown_ssrc, fwd_fail;
     /* media quality (media.c, quality.c) */
     mw_pub_t *pub;                  /* what it publishes (video layers, TWCC) */
+    mw_fan_t fan[2];                /* per kind: who receives its packets */
     mw_sub_t *sub[ROOM_MAX_MLINES]; /* per subscription m-line */
     bwe_t *bwe;                     /* estimate toward this subscriber */
     uint16_t twseq;                 /* its transport-wide sequence */

@@ -7,6 +7,7 @@
  * admission, permissions of every host action, targets confined to the
  * sender's room, bans, cohosts and host-held tracks. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/util.h"
 #include "media-worker/core/room.h"
@@ -696,6 +697,85 @@ static void t_hold(void)
     room_free(r);
 }
 
+/* room_t.gen is what the worker's per-publisher receiver lists are kept
+ * by: whenever room_subscribers() would answer differently, gen has moved.
+ * Checked after every step of joins, answers, an unpublish, a republish
+ * and leaves, for every participant and kind, against the answer cached
+ * at the last gen. */
+#define T_GEN_PARTS 5
+static room_part_t *t_gen_parts[T_GEN_PARTS];
+static struct {
+    uint64_t gen;
+    size_t n;
+    room_part_t *out[T_GEN_PARTS];
+} t_gen_cache[T_GEN_PARTS][2];
+
+static void t_gen_check(room_t *r)
+{
+    for (int i = 0; i < T_GEN_PARTS; i++) {
+        if (t_gen_parts[i] == NULL)
+            continue;
+        for (int k = 0; k < 2; k++) {
+            room_part_t *out[T_GEN_PARTS];
+            size_t n = room_subscribers(t_gen_parts[i], (sdp_kind_t)k, 96, out, T_GEN_PARTS);
+            if (t_gen_cache[i][k].gen == r->gen) {
+                VCT_CHECK_EQ_INT(n, t_gen_cache[i][k].n);
+                for (size_t j = 0; j < n && j < t_gen_cache[i][k].n; j++)
+                    VCT_CHECK(out[j] == t_gen_cache[i][k].out[j]);
+            }
+            t_gen_cache[i][k].gen = r->gen;
+            t_gen_cache[i][k].n = n;
+            memcpy(t_gen_cache[i][k].out, out, n * sizeof(out[0]));
+        }
+    }
+}
+
+static void t_gen(void)
+{
+    room_t *r = room_new("r1", NULL);
+    sdp_offer_mline_t ml[ROOM_MAX_MLINES];
+    static const char *ids[T_GEN_PARTS] = {"p0", "p1", "p2", "p3", "p4"};
+    memset(t_gen_cache, 0, sizeof(t_gen_cache));
+    for (int i = 0; i < T_GEN_PARTS; i++) {
+        uint64_t g = r->gen;
+        t_gen_parts[i] = room_join(r, ids[i], ids[i], "guest", NULL);
+        VCT_CHECK(r->gen != g);
+        t_gen_check(r);
+        /* everyone publishes but p1 (receive only) */
+        for (int j = 0; j <= i; j++) {
+            t_negotiate(t_gen_parts[j], j == 1 ? 0 : 100u * (uint32_t)j + 1,
+                        j == 1 ? 0 : 100u * (uint32_t)j + 2, 0, ml);
+            t_gen_check(r);
+        }
+    }
+    VCT_CHECK_EQ_INT(room_subscribers(t_gen_parts[0], SDP_KIND_VIDEO, 96, NULL, 0), 0);
+    room_part_t *out[T_GEN_PARTS];
+    VCT_CHECK_EQ_INT(room_subscribers(t_gen_parts[0], SDP_KIND_VIDEO, 96, out, T_GEN_PARTS), 4);
+    /* p2 stops its video (everyone renegotiates), then sends again */
+    for (int round = 0; round < 2; round++) {
+        room_publish(t_gen_parts[2], SDP_KIND_VIDEO, round);
+        t_gen_check(r);
+        for (int j = 0; j < T_GEN_PARTS; j++) {
+            uint32_t base = j == 1 ? 0 : 100u * (uint32_t)j;
+            t_negotiate(t_gen_parts[j], base ? base + 1 : 0,
+                        base && (j != 2 || round == 1) ? base + 2 : 0, 0, ml);
+            t_gen_check(r);
+        }
+    }
+    VCT_CHECK_EQ_INT(room_subscribers(t_gen_parts[2], SDP_KIND_VIDEO, 96, out, T_GEN_PARTS), 4);
+    /* leaves: the first publisher, then the receive-only one */
+    for (int i = 0; i < 2; i++) {
+        uint64_t g = r->gen;
+        room_leave(r, t_gen_parts[i]);
+        t_gen_parts[i] = NULL;
+        VCT_CHECK(r->gen != g);
+        t_gen_check(r);
+    }
+    VCT_CHECK_EQ_INT(room_subscribers(t_gen_parts[2], SDP_KIND_VIDEO, 96, out, T_GEN_PARTS), 2);
+    VCT_CHECK(out[0] == t_gen_parts[3] && out[1] == t_gen_parts[4]);
+    room_free(r);
+}
+
 static const vct_case_t cases[] = {
     {"join_layout", t_join_layout},
     {"subscriber_join", t_subscriber_join},
@@ -715,5 +795,6 @@ static const vct_case_t cases[] = {
     {"permissions", t_permissions},
     {"lobby_bans", t_lobby_bans},
     {"hold", t_hold},
+    {"gen", t_gen},
 };
 VCT_MAIN("room", cases)
