@@ -991,7 +991,8 @@ static void lg_run_joins(lg_t *lg)
         double brate = (double)(lg_servers_cpu_ns(lg) - bc) / bwall;
         double borate = brate - bwcpu / bwall;
         double bwpp = bpkts > 0 ? bwcpu / bpkts : 0; /* worker ns per packet received */
-        uint64_t c0 = lg_servers_cpu_ns(lg), w0 = lg_proc_cpu_ns(lg->worker_pid), p0 = lg->recv_pkts;
+        uint64_t c0 = lg_servers_cpu_ns(lg), w0 = lg_proc_cpu_ns(lg->worker_pid),
+                 p0 = lg->recv_pkts;
         lg_part_t *p = lg_part_add(lg, room, 0);
         uint64_t t0 = p->t_open_ns;
         if (lg_run_until(lg, lg_first_media, p, 10000) <= 0 || p->failed) {
