@@ -191,7 +191,7 @@ import json,sys
 best=0
 for l in open(sys.argv[1]):
     j=json.loads(l)
-    if j["target"]==sys.argv[2] and j["scenario"]=="fanout" and j["loss"]<=0.01: best=max(best,j["subscribers"])
+    if j["target"]==sys.argv[2] and j["scenario"]=="fanout" and j["loss"]<=0.01 and j.get("failed",0)==0: best=max(best,j["subscribers"])
 print(best)' "$LINES" "$t")
   echo "bench: $t: latency at 50% load ($((maxsubs / 2)) subscribers)" >&2
   lg "$t-lat" --scenario fanout --srtp cm --start "$(( maxsubs / 2 > 0 ? maxsubs / 2 : 1 ))" \
