@@ -46,7 +46,17 @@ static void rw_switch(rw_t *r, int layer, uint16_t seq, uint32_t ts, const vp8_d
         r->switches++;
     }
     r->layer = layer;
-    r->switch_seq = seq;
+    r->switch_ext = r->high_ext = 65536u + seq;
+}
+
+/* seq extended against the highest seen in the current layer (the
+ * nearest of the three candidates around it); moves the highest. */
+static uint32_t rw_extend(rw_t *r, uint16_t seq)
+{
+    uint32_t ext = r->high_ext + (uint32_t)(int32_t)(int16_t)(seq - (uint16_t)r->high_ext);
+    if (ext > r->high_ext)
+        r->high_ext = ext;
+    return ext;
 }
 
 rw_res_t rw_map(rw_t *r, int layer, uint16_t seq, uint32_t ts, const vp8_desc_t *vp8,
@@ -54,7 +64,7 @@ rw_res_t rw_map(rw_t *r, int layer, uint16_t seq, uint32_t ts, const vp8_desc_t 
 {
     if (!r->started || layer != r->layer)
         rw_switch(r, layer, seq, ts, vp8, now_us);
-    else if ((int16_t)(seq - r->switch_seq) < 0)
+    else if (rw_extend(r, seq) < r->switch_ext)
         return RW_DROP;
     rw_out_t o;
     o.ssrc = r->out_ssrc;

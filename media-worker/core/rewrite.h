@@ -23,8 +23,14 @@ typedef struct {
 typedef struct {
     uint32_t out_ssrc, clock_rate;
     int started;
-    int layer;           /* current source layer */
-    uint16_t switch_seq; /* first source seq forwarded from it */
+    int layer; /* current source layer */
+    /* The current layer's source seqs extended past their wraps (RFC 3550
+     * A.1 style; the first one is 65536, so late ones stay positive): the
+     * first one forwarded, and the highest seen. A packet from before the
+     * switch is told apart from one 32768 packets later by these, not by
+     * a 16-bit difference (which dropped half of every 65536 packets after
+     * the first 32768: video 3 minutes into a call, audio after 11). */
+    uint32_t switch_ext, high_ext;
     uint16_t seq_off;
     uint32_t ts_off;
     uint16_t picid_off;

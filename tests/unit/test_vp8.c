@@ -85,6 +85,39 @@ static void t_h264_chrome(void)
     VCT_CHECK_EQ_INT(sc_wants_keyframe(&s), -1);
 }
 
+/* A layer that never switches again goes on for hours: every packet of
+ * 300000 (4.6 wraps of the 16-bit seq, half an hour of video) is forwarded
+ * with a continuous output seq; a packet from before the switch is still
+ * dropped after the wraps, a late one from after it is not. */
+static void t_rewrite_long_run(void)
+{
+    rw_t r;
+    rw_out_t o;
+    rw_init(&r, 0x77, 90000);
+    uint16_t seq = 65000, out0 = 0;
+    size_t fwd = 0;
+    for (uint32_t i = 0; i < 300000; i++, seq++) {
+        if (rw_map(&r, 0, seq, 3000 * i, NULL, 33333ull * i, &o) == RW_FORWARD) {
+            if (fwd == 0)
+                out0 = o.seq;
+            VCT_CHECK(o.seq == (uint16_t)(out0 + fwd));
+            fwd++;
+        }
+    }
+    VCT_CHECK_EQ_INT(fwd, 300000);
+    /* late: 100 packets back, forwarded (NACK answers and reordering) */
+    VCT_CHECK_EQ_INT(rw_map(&r, 0, (uint16_t)(seq - 100), 0, NULL, 0, &o), RW_FORWARD);
+    /* a switch, then a packet of the new layer from before it */
+    VCT_CHECK_EQ_INT(rw_map(&r, 1, 1000, 0, NULL, 0, &o), RW_FORWARD);
+    for (uint32_t i = 1; i < 70000; i++)
+        rw_map(&r, 1, (uint16_t)(1000 + i), 0, NULL, 0, &o);
+    VCT_CHECK_EQ_INT(rw_map(&r, 1, (uint16_t)(1000 + 70000 - 200), 0, NULL, 0, &o), RW_FORWARD);
+    rw_init(&r, 0x77, 90000);
+    rw_map(&r, 0, 10, 0, NULL, 0, &o);
+    VCT_CHECK_EQ_INT(rw_map(&r, 0, 9, 0, NULL, 0, &o), RW_DROP);
+    VCT_CHECK_EQ_INT(rw_map(&r, 0, (uint16_t)(10 - 20000), 0, NULL, 0, &o), RW_DROP);
+}
+
 static void t_rewrite_switch(void)
 {
     rw_t r;
@@ -208,6 +241,7 @@ static const vct_case_t cases[] = {
     {"h264_keyframe", t_h264},
     {"h264_chrome_keyframe_gate", t_h264_chrome},
     {"rewrite_switch", t_rewrite_switch},
+    {"rewrite_long_run", t_rewrite_long_run},
     {"simulcast_select", t_simulcast_select},
     {"keyframe_throttle", t_kf_throttle},
     {"active_speaker", t_speaker},

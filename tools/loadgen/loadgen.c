@@ -740,6 +740,38 @@ static uint64_t lg_delivery_expected(lg_t *lg)
     return want;
 }
 
+/* After a lossy window: the receivers that got under 95 % of what their
+ * room's publishers sent, by room, to tell a server that falls behind
+ * everywhere from receivers that got nothing. */
+static void lg_log_shortfall(lg_t *lg)
+{
+    uint64_t *sent = g_new0(uint64_t, lg->rooms->len + 1);
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->room >= 0 && (guint)p->room < lg->rooms->len)
+            sent[p->room] += p->win_sent;
+    }
+    size_t shown = 0, short_n = 0, zero = 0;
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->failed || p->n_expected == 0 || p->room < 0 || (guint)p->room >= lg->rooms->len)
+            continue;
+        uint64_t want = sent[p->room] - p->win_sent - lg_skipped_sent(lg, p), got = 0;
+        for (size_t k = 0; k < p->n_st; k++)
+            got += p->st[k].win_recv;
+        if (want == 0 || got * 100 >= want * 95)
+            continue;
+        short_n++;
+        zero += got == 0;
+        if (shown++ < 12)
+            VC_INFO("  %s (room %d): got %llu of %llu packets; %zu streams, %zu expected", p->label,
+                    p->room, (unsigned long long)got, (unsigned long long)want, p->n_st,
+                    p->n_expected);
+    }
+    VC_INFO("  %zu receivers under 95 %% of their room's packets, %zu with none", short_n, zero);
+    g_free(sent);
+}
+
 /* Measures one window and prints its JSON line. Returns the loss: the
  * larger of sequence-gap loss and the delivery shortfall. */
 static double lg_measure(lg_t *lg, const char *scenario)
@@ -779,6 +811,8 @@ static double lg_measure(lg_t *lg, const char *scenario)
     double shortfall = want > recv ? (double)(want - recv) / (double)want : 0;
     if (shortfall > loss)
         loss = shortfall;
+    if (loss > lg->loss_stop)
+        lg_log_shortfall(lg);
     lg->last_cpu = self;
     json_t *o = json_pack(
         "{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:i,s:i}",
