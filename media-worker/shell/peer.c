@@ -839,8 +839,15 @@ int mw_peer_fast_rx_start(GMainContext *ctx, int stamps)
 
 void mw_peer_fast_rx_poll(void)
 {
-    if (mw_rx.epfd >= 0)
-        mw_peer_rx_dispatch(mw_rx.epfd, G_IO_IN, NULL);
+    struct epoll_event ev[256];
+    int n;
+    if (mw_rx.epfd < 0)
+        return;
+    do { /* every ready socket, not one batch of them */
+        n = epoll_wait(mw_rx.epfd, ev, 256, 0);
+        for (int i = 0; i < n; i++)
+            mw_peer_rx_drain(ev[i].data.ptr);
+    } while (n == 256);
 }
 
 /* Stops it (after every peer is freed). */

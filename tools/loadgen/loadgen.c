@@ -255,8 +255,11 @@ static gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data)
         if (p->publish && p->connected && !p->failed)
             lg_pub_tick(lg, p, now);
     }
-    if (lg->rx_poll)
+    /* Every rx_poll-th tick: fewer, fuller recvmmsg calls per socket. */
+    if (lg->rx_poll && ++lg->rx_ticks >= (unsigned)lg->rx_poll) {
+        lg->rx_ticks = 0;
         mw_peer_fast_rx_poll();
+    }
     return G_SOURCE_CONTINUE;
 }
 
@@ -1095,7 +1098,7 @@ static void lg_usage(void)
                     "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
                     "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
                     "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
-                    "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1] [--rx-poll 0|1]\n");
+                    "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1] [--rx-poll TICKS]\n");
 }
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
@@ -1194,7 +1197,7 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
             lg->fast_rx = atoi(optarg) != 0;
             break;
         case 'Q':
-            lg->rx_poll = atoi(optarg) != 0;
+            lg->rx_poll = atoi(optarg) < 0 ? 0 : atoi(optarg);
             break;
         case 'R':
             lg->ready_ms = (int)(atof(optarg) * 1000);
@@ -1233,7 +1236,7 @@ int main(int argc, char **argv)
         .loss_stop = 0.01,
         .video_kbps = 1500,
         .fast_rx = 1,
-        .rx_poll = 1,
+        .rx_poll = 8, /* every 2 ms */
     };
     vc_log_init("loadgen", VC_LOG_INFO);
     lg_opts(&lg, argc, argv);
