@@ -34,7 +34,12 @@ def summarize(target):
         s["fanout_generator_limited"] = best is fan[-1] and best["lg_cpu"] >= 0.97
     # The same ramp with a latency bound too: a saturated target delivers
     # late (its queue grows) before it loses packets.
-    tight = [j for j in ok if j["lat_us_p50"] <= 10000]
+    # The ramp as if it had also stopped at the first step over 10 ms.
+    tight = []
+    for j in fan:
+        if j not in ok or j["lat_us_p50"] > 10000:
+            break
+        tight.append(j)
     if tight:
         t = max(tight, key=lambda j: j["subscribers"])
         s["fanout_max_subscribers_p50_10ms"] = t["subscribers"]
