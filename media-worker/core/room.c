@@ -7,6 +7,15 @@
 #include "common/util.h"
 
 /* Creates an empty room. */
+/* A new generation for r, unique across all rooms of the process: a list
+ * kept for one room can never match another's (or a later room's at the
+ * same address). */
+static void room_bump(room_t *r)
+{
+    static uint64_t gen;
+    r->gen = ++gen;
+}
+
 room_t *room_new(const char *id, void *user)
 {
     room_t *r = vc_calloc(1, sizeof(*r));
@@ -76,7 +85,7 @@ static uint32_t room_out_ssrc(room_part_t *sub, const room_part_t *pub, size_t i
  * participants see a few tracks). NULL when p has ROOM_MAX_MLINES. */
 static room_mline_t *room_ml_append(room_part_t *p, sdp_kind_t kind)
 {
-    p->room->gen++;
+    room_bump(p->room);
     if (p->n_ml == ROOM_MAX_MLINES)
         return NULL;
     if (p->n_ml == p->cap_ml) {
@@ -107,7 +116,7 @@ static room_mline_t *room_sub_find(room_part_t *sub, const room_part_t *pub, sdp
  * it). Returns 0, or -1 when sub has no m-line left (sub->overflow). */
 static int room_sub_bind(room_part_t *sub, room_part_t *pub, sdp_kind_t kind)
 {
-    sub->room->gen++;
+    room_bump(sub->room);
     room_mline_t *m = NULL;
     for (size_t i = 2; i < sub->n_ml && m == NULL; i++)
         if (sub->ml[i].pub == NULL && sub->ml[i].kind == kind && sub->ml[i].answered_inactive)
@@ -129,7 +138,7 @@ static int room_sub_bind(room_part_t *sub, room_part_t *pub, sdp_kind_t kind)
 /* sub's m-line for (pub, kind), if any, turns inactive. */
 static void room_sub_unbind(room_part_t *sub, const room_part_t *pub, sdp_kind_t kind)
 {
-    sub->room->gen++;
+    room_bump(sub->room);
     room_mline_t *m = room_sub_find(sub, pub, kind);
     if (m == NULL)
         return; /* hidden from sub */
@@ -193,7 +202,7 @@ room_part_t *room_join_as(room_t *r, const char *id, const char *name, const cha
         tail = &(*tail)->next;
     *tail = p;
     r->n_parts++;
-    r->gen++;
+    room_bump(r);
     room_sub_fill(p);
     return p;
 }
@@ -202,7 +211,7 @@ room_part_t *room_join_as(room_t *r, const char *id, const char *name, const cha
  * participant that published nothing costs the others nothing. */
 void room_leave(room_t *r, room_part_t *p)
 {
-    r->gen++;
+    room_bump(r);
     room_part_t **pp = &r->parts;
     while (*pp != NULL && *pp != p)
         pp = &(*pp)->next;
@@ -220,7 +229,7 @@ void room_leave(room_t *r, room_part_t *p)
 /* Binds or unbinds (p, kind) in every other participant. */
 int room_publish(room_part_t *p, sdp_kind_t kind, int on)
 {
-    p->room->gen++;
+    room_bump(p->room);
     on = on != 0;
     if (kind > SDP_KIND_VIDEO || p->published[kind] == on)
         return 0;
@@ -359,7 +368,7 @@ static void room_answer_publish(room_part_t *p, sdp_kind_t kind, const sdp_answe
  * what mids 0 and 1 publish; hidden tracks may take freed m-lines. */
 room_err_t room_apply_answer(room_part_t *p, const sdp_answer_t *a, char *err, size_t errlen)
 {
-    p->room->gen++;
+    room_bump(p->room);
     room_err_t rc = room_check_answer(p, a, err, errlen);
     if (rc != ROOM_OK)
         return rc;

@@ -108,9 +108,9 @@ struct room {
     room_ident_t *banned;  /* removed identities: they knock again */
     room_ident_t *cohosts; /* promoted identities, for the room's life */
     uint32_t ssrc_seq;     /* salts subscription SSRCs */
-    uint64_t gen;          /* bumped by every change of who receives what (participants,
-                            * subscription m-lines, answers): caches of room_subscribers()
-                            * hold while it stays */
+    uint64_t gen;          /* changes (to a value unique in the process) with every change
+                            * of who receives what (participants, subscription m-lines,
+                            * answers): caches of room_subscribers() hold while it stays */
     void *user;
     void *media; /* the shell's media state for the room (owned by the shell) */
 };
