@@ -82,8 +82,8 @@ struct lg {
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
     int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
-    int rx_poll;     /* drain the fast path every rx_poll media ticks, never woken by
-                      * arrivals; 0: woken by them */
+    int rx_poll; /* drain the fast path every rx_poll media ticks, never woken by
+                  * arrivals; 0: woken by them */
     unsigned rx_ticks;
     double pacing;   /* video leaves at pacing x its bitrate; 0: a frame is one burst */
     lg_part_t *jctl; /* Janus: the handle that creates rooms */
