@@ -32,16 +32,15 @@ def summarize(target):
         # The ramp ended on the generator (97 % of its core), not on loss:
         # the target's limit is higher than measured.
         s["fanout_generator_limited"] = best is fan[-1] and best["lg_cpu"] >= 0.97
-    # The same ramp with a latency bound too: a saturated target delivers
-    # late (its queue grows) before it loses packets.
-    # The ramp as if it had also stopped at the first step over 10 ms.
+    # The ramp as if it had also stopped at the first step over 10 ms p50:
+    # a saturated target delivers late (its queue grows) before it loses.
     tight = []
     for j in fan:
         if j not in ok or j["lat_us_p50"] > 10000:
             break
         tight.append(j)
     if tight:
-        t = max(tight, key=lambda j: j["subscribers"])
+        t = tight[-1]
         s["fanout_max_subscribers_p50_10ms"] = t["subscribers"]
         if t["worker_cpu"] > 0:
             s["pps_per_core_p50_10ms"] = t["fwd_pps"] / t["worker_cpu"]

@@ -167,6 +167,12 @@ udp_left() {
   echo "bench: $1: UDP sockets left after the generator: $n" >&2
 }
 
+# lat_step TARGET SUBS: the latency probe, one step of SUBS subscribers.
+lat_step() {
+  lg "$1-lat" --scenario fanout --srtp cm --start "$2" --step 0 \
+    --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15
+}
+
 # run_target ours|janus: every scenario against one target.
 run_target() {
   local t=$1 maxsubs
@@ -177,8 +183,7 @@ run_target() {
   fi
   if [[ ${ONLY:-} == latency ]]; then
     echo "bench: $t: latency at ${LAT_SUBS:?LAT_SUBS} subscribers" >&2
-    lg "$t-lat" --scenario fanout --srtp cm --start "$LAT_SUBS" --step 0 \
-      --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15
+    lat_step "$t" "$LAT_SUBS"
     return 0
   fi
   echo "bench: $t: fan-out (AES-CM-128/HMAC-SHA1-80)" >&2
@@ -194,8 +199,7 @@ for l in open(sys.argv[1]):
     if j["target"]==sys.argv[2] and j["scenario"]=="fanout" and j["loss"]<=0.01 and j.get("failed",0)==0: best=max(best,j["subscribers"])
 print(best)' "$LINES" "$t")
   echo "bench: $t: latency at 50% load ($((maxsubs / 2)) subscribers)" >&2
-  lg "$t-lat" --scenario fanout --srtp cm --start "$(( maxsubs / 2 > 0 ? maxsubs / 2 : 1 ))" \
-    --step 0 --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15
+  lat_step "$t" "$(( maxsubs / 2 > 0 ? maxsubs / 2 : 1 ))"
   if [[ ${SRTP:-both} != cm ]]; then
     echo "bench: $t: AES-GCM at the clean AES-CM load ($maxsubs subscribers)" >&2
     lg "$t-gcm" --scenario fanout --srtp gcm --start "$(( maxsubs > 0 ? maxsubs : 1 ))" \

@@ -454,11 +454,11 @@ static void mw_peer_rx_fast_end(mw_peer_t *p);
 static void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
                             gpointer data);
 
-/* Forgets the direct send path (libnice sends until the next selection);
- * queued copies leave first, to the old address. */
 static void mw_peer_ur_file_add(mw_peer_t *p);
 static void mw_peer_ur_file_del(mw_peer_t *p);
 
+/* Forgets the direct send path (libnice sends until the next selection);
+ * queued copies leave first, to the old address. */
 static void mw_peer_tx_clear(mw_peer_t *p)
 {
     mw_peer_tx_flush_one(p);
@@ -764,14 +764,25 @@ uint64_t mw_peer_rx_stamp_ns(void)
     return mw_rx.stamp_ns;
 }
 
-/* GLib source on the epoll set: drains every ready peer. */
+#define MW_RX_READY 64 /* ready peers taken per epoll_wait() */
+
+/* Drains the ready peers: one batch of them, or (all) until none is left. */
+static void mw_peer_rx_ready(int all)
+{
+    struct epoll_event ev[MW_RX_READY];
+    int n;
+    do {
+        n = epoll_wait(mw_rx.epfd, ev, MW_RX_READY, 0);
+        for (int i = 0; i < n; i++)
+            mw_peer_rx_drain(ev[i].data.ptr);
+    } while (all && n == MW_RX_READY);
+}
+
+/* GLib source on the epoll set: a batch of ready peers per loop turn (the
+ * rest stay ready for the next turn, after the flush). */
 static gboolean mw_peer_rx_dispatch(gint fd, GIOCondition cond, gpointer data)
 {
-    struct epoll_event ev[64];
-    int n = epoll_wait(mw_rx.epfd, ev, 64, 0);
-
-    for (int i = 0; i < n; i++)
-        mw_peer_rx_drain(ev[i].data.ptr);
+    mw_peer_rx_ready(0);
     return G_SOURCE_CONTINUE;
 }
 
@@ -839,15 +850,8 @@ int mw_peer_fast_rx_start(GMainContext *ctx, int stamps)
 
 void mw_peer_fast_rx_poll(void)
 {
-    struct epoll_event ev[256];
-    int n;
-    if (mw_rx.epfd < 0)
-        return;
-    do { /* every ready socket, not one batch of them */
-        n = epoll_wait(mw_rx.epfd, ev, 256, 0);
-        for (int i = 0; i < n; i++)
-            mw_peer_rx_drain(ev[i].data.ptr);
-    } while (n == 256);
+    if (mw_rx.epfd >= 0)
+        mw_peer_rx_ready(1);
 }
 
 /* Stops it (after every peer is freed). */
@@ -920,7 +924,8 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
     p->tx_hold = -1;
     if (mw_srtp_global_init() < 0 || !id)
         goto fail;
-    /* RFC 8445 8.1.1: regular nomination (aggressive is deprecated). */
+    /* Aggressive nomination unless cfg asks for regular: RFC 8445 8.1.1
+     * deprecates it, but media starts a check round sooner (peer.h). */
     p->ice = mw_ice_shard(cfg->ctx);
     p->ice_ctx = p->ice ? p->ice->child : cfg->ctx;
     mw_ice_changed(p->ice);
@@ -1271,8 +1276,9 @@ static void mw_peer_tx_flush_one(mw_peer_t *p)
 }
 
 /* io_uring for the flush: every peer's queue goes to the kernel in one
- * io_uring_enter() (one sendmsg operation per message, on each peer's own
- * socket) instead of one sendmmsg() per peer. With paced publishers most
+ * io_uring_enter() (an operation per message on each peer's own socket,
+ * registered as a fixed file: a send carrying the address for a single
+ * datagram, a sendmsg for a GSO run) instead of one sendmmsg() per peer. With paced publishers most
  * peers have one datagram per flush, and on this kind of machine the
  * system call around it cost as much as the datagram (vc-physloop: 172k
  * pps per core as sendmmsg per socket, 273k through io_uring). The
@@ -1291,7 +1297,7 @@ static struct {
     /* The selected sockets in the ring's fixed file table: no file lookup
      * per send. free_file[] holds the unused indexes. */
     int *free_file;
-    unsigned n_files, n_free_file;
+    unsigned n_free_file;
     int no_send_addr; /* the kernel refused a send with an address (before 6.0) */
 } * mw_ur;
 static int mw_ur_broken;   /* the ring failed: dropped at the end of the flush */
@@ -1323,7 +1329,6 @@ int mw_peer_set_uring(int on)
         VC_INFO("io_uring: no fixed file table (%s)", strerror(-rv));
         nf = 0;
     }
-    mw_ur->n_files = nf;
     mw_ur->free_file = vc_malloc((nf ? nf : 1) * sizeof(int));
     for (unsigned i = 0; i < nf; i++)
         mw_ur->free_file[i] = (int)(nf - 1 - i);
@@ -1377,30 +1382,22 @@ static void mw_peer_ur_file_del(mw_peer_t *p)
 }
 
 /* Message i came back with res (bytes, or -errno). A GSO message the
- * kernel refused goes again as single datagrams. */
+ * kernel refused, or a send whose address it refused, goes again as
+ * single datagrams. */
 static void mw_peer_ur_done(unsigned i, int res)
 {
     mw_peer_t *p = mw_ur->peer[i];
     unsigned from = mw_ur->first[i], to = from + mw_ur->nseg[i];
 
+    /* A kernel before 6.0 takes no address with IORING_OP_SEND. */
+    int no_addr = res < 0 && mw_ur->plain[i] && (res == -EINVAL || res == -EDESTADDRREQ);
+    if (no_addr && !mw_ur->no_send_addr) {
+        VC_INFO("io_uring: no send with an address here (%s): sendmsg operations", strerror(-res));
+        mw_ur->no_send_addr = 1;
+    }
     if (res >= 0)
         mw_tx.st.send_msgs++;
-    if (res < 0 && mw_ur->plain[i] && (res == -EINVAL || res == -EDESTADDRREQ)) {
-        /* A kernel before 6.0 takes no address with IORING_OP_SEND. */
-        if (!mw_ur->no_send_addr)
-            VC_INFO("io_uring: no send with an address here (%s): sendmsg operations",
-                    strerror(-res));
-        mw_ur->no_send_addr = 1;
-        res = (int)sendto(p->tx_fd, mw_tx.buf[p->txq[from]], p->txlen[from],
-                          MSG_DONTWAIT | MSG_NOSIGNAL, (const struct sockaddr *)&p->tx_addr,
-                          p->tx_addrlen);
-        mw_tx.st.send_calls++;
-        if (res < 0)
-            res = -errno;
-        else
-            mw_tx.st.send_msgs++;
-    }
-    if (res < 0 && to - from > 1) {
+    if (res < 0 && (no_addr || to - from > 1)) {
         if (res == -EIO || res == -ENOPROTOOPT || res == -EOPNOTSUPP)
             mw_tx.no_gso = 1;
         for (unsigned q = from; q < to; q++) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media-worker/core/rtp.h"
 #include "media-worker/shell/dtls.h"
 #include "media-worker/shell/srtp.h"
 #include "tests/unit/vctest.h"
@@ -178,12 +179,8 @@ static int td_srtp_send(mw_srtp_t *a, mw_srtp_t *b, uint32_t ssrc, uint16_t seq)
     memset(rtp, 0, sizeof(rtp));
     rtp[0] = 0x80;
     rtp[1] = 96;
-    rtp[2] = (uint8_t)(seq >> 8);
-    rtp[3] = (uint8_t)seq;
-    rtp[8] = (uint8_t)(ssrc >> 24);
-    rtp[9] = (uint8_t)(ssrc >> 16);
-    rtp[10] = (uint8_t)(ssrc >> 8);
-    rtp[11] = (uint8_t)ssrc;
+    rtp_wr16(rtp + 2, seq);
+    rtp_wr32(rtp + 8, ssrc);
     VCT_CHECK_EQ_INT(mw_srtp_protect_rtp(a, rtp, &len), 0);
     return b ? mw_srtp_unprotect_rtp(b, rtp, &len) : 0;
 }

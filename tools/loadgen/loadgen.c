@@ -725,41 +725,26 @@ static uint64_t lg_skipped_sent(lg_t *lg, const lg_part_t *p)
  * publisher of their room sent, but their own (the scenarios subscribe
  * everyone to every other publisher of the room, one layer each). Sequence
  * gaps alone miss what a saturated server never read: it numbers what it
- * forwards without gaps. */
-static uint64_t lg_delivery_expected(lg_t *lg)
+ * forwards without gaps. log (after a lossy window): also the receivers
+ * that got under 95 % of theirs, to tell a server that falls behind
+ * everywhere from receivers that lost a stream. */
+static uint64_t lg_delivery_expected(lg_t *lg, int log)
 {
-    uint64_t *sent = g_new0(uint64_t, lg->rooms->len + 1), want = 0;
-    for (guint i = 0; i < lg->parts->len; i++) {
-        lg_part_t *p = g_ptr_array_index(lg->parts, i);
-        if (p->room >= 0 && (guint)p->room < lg->rooms->len)
-            sent[p->room] += p->win_sent;
-    }
-    for (guint i = 0; i < lg->parts->len; i++) {
-        lg_part_t *p = g_ptr_array_index(lg->parts, i);
-        if (!p->failed && p->n_expected > 0 && p->room >= 0 && (guint)p->room < lg->rooms->len)
-            want += sent[p->room] - p->win_sent - lg_skipped_sent(lg, p);
-    }
-    g_free(sent);
-    return want;
-}
-
-/* After a lossy window: the receivers that got under 95 % of what their
- * room's publishers sent, by room, to tell a server that falls behind
- * everywhere from receivers that got nothing. */
-static void lg_log_shortfall(lg_t *lg)
-{
-    uint64_t *sent = g_new0(uint64_t, lg->rooms->len + 1);
-    for (guint i = 0; i < lg->parts->len; i++) {
-        lg_part_t *p = g_ptr_array_index(lg->parts, i);
-        if (p->room >= 0 && (guint)p->room < lg->rooms->len)
-            sent[p->room] += p->win_sent;
-    }
+    uint64_t *sent = g_new0(uint64_t, lg->rooms->len + 1), total = 0;
     size_t shown = 0, short_n = 0, zero = 0;
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->room >= 0 && (guint)p->room < lg->rooms->len)
+            sent[p->room] += p->win_sent;
+    }
     for (guint i = 0; i < lg->parts->len; i++) {
         lg_part_t *p = g_ptr_array_index(lg->parts, i);
         if (p->failed || p->n_expected == 0 || p->room < 0 || (guint)p->room >= lg->rooms->len)
             continue;
         uint64_t want = sent[p->room] - p->win_sent - lg_skipped_sent(lg, p), got = 0;
+        total += want;
+        if (!log)
+            continue;
         for (size_t k = 0; k < p->n_st; k++)
             got += p->st[k].win_recv;
         if (want == 0 || got * 100 >= want * 95)
@@ -771,8 +756,11 @@ static void lg_log_shortfall(lg_t *lg)
                     p->room, (unsigned long long)got, (unsigned long long)want, p->n_st,
                     p->n_expected);
     }
-    VC_INFO("  %zu receivers under 95 %% of their room's packets, %zu with none", short_n, zero);
+    if (log)
+        VC_INFO("  %zu receivers under 95 %% of their room's packets, %zu with none", short_n,
+                zero);
     g_free(sent);
+    return total;
 }
 
 /* Measures one window and prints its JSON line. Returns the loss: the
@@ -810,12 +798,12 @@ static double lg_measure(lg_t *lg, const char *scenario)
     }
     double loss =
         expected > 0 && expected > recv ? (double)(expected - recv) / (double)expected : 0;
-    uint64_t want = lg_delivery_expected(lg);
+    uint64_t want = lg_delivery_expected(lg, 0);
     double shortfall = want > recv ? (double)(want - recv) / (double)want : 0;
     if (shortfall > loss)
         loss = shortfall;
     if (loss > lg->loss_stop)
-        lg_log_shortfall(lg);
+        (void)lg_delivery_expected(lg, 1);
     lg->last_cpu = self;
     json_t *o = json_pack(
         "{s:s,s:i,s:i,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:i,s:i}",

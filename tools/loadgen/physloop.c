@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "media-worker/core/rtp.h"
 #include "media-worker/shell/srtp.h"
 
 #ifndef UDP_SEGMENT
@@ -129,12 +130,8 @@ static size_t pl_packet(uint8_t *b, uint32_t ssrc, uint16_t seq)
     memset(b, 0, 12);
     b[0] = 0x80;
     b[1] = 96;
-    b[2] = (uint8_t)(seq >> 8);
-    b[3] = (uint8_t)seq;
-    b[8] = (uint8_t)(ssrc >> 24);
-    b[9] = (uint8_t)(ssrc >> 16);
-    b[10] = (uint8_t)(ssrc >> 8);
-    b[11] = (uint8_t)ssrc;
+    rtp_wr16(b + 2, seq);
+    rtp_wr32(b + 8, ssrc);
     memset(b + 12, 0x5a, PL_PAYLOAD);
     return 12 + PL_PAYLOAD;
 }
@@ -148,18 +145,15 @@ static size_t pl_udp_ip(uint8_t *h, const pl_t *pl, int d, size_t len)
     size_t tot = 28 + len;
     memset(h, 0, 28);
     h[0] = 0x45;
-    h[2] = (uint8_t)(tot >> 8);
-    h[3] = (uint8_t)tot;
+    rtp_wr16(h + 2, (uint16_t)tot);
     h[6] = 0x40; /* DF */
     h[8] = 64;
     h[9] = IPPROTO_UDP;
     memcpy(h + 12, &pl->to[d].sin_addr, 4);
     memcpy(h + 16, &pl->to[d].sin_addr, 4);
-    h[20] = (uint8_t)(pl->tx_port[d] >> 8);
-    h[21] = (uint8_t)pl->tx_port[d];
+    rtp_wr16(h + 20, pl->tx_port[d]);
     memcpy(h + 22, &pl->to[d].sin_port, 2);
-    h[24] = (uint8_t)((len + 8) >> 8);
-    h[25] = (uint8_t)(len + 8); /* UDP checksum 0: none (IPv4) */
+    rtp_wr16(h + 24, (uint16_t)(len + 8)); /* UDP checksum 0: none (IPv4) */
     return tot;
 }
 
