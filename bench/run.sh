@@ -17,6 +17,7 @@
 #   ONLY=latency LAT_SUBS=N  only the latency probe at N subscribers
 #   ONLY=joins   only the joins scenario
 #   WORKER_ARGS="--udp-gso 0"  extra worker options (A/B runs)
+#   LG_ARGS="--rx-poll 1"      extra load generator options (A/B runs)
 #   WORKER_WRAP="gdb -batch -ex run -ex bt --args"  runs the worker under it
 #   SRTP=cm|gcm|both      profile of the headline rows (cm: AES-CM-128/
 #              HMAC-SHA1-80); "both" (default) adds a GCM fan-out row
@@ -146,7 +147,7 @@ lg() {
   fi
   # In the background and waited for, so INT/TERM reach the trap at once
   # and cleanup stops the generator too.
-  timeout -k 5 "${LG_TIMEOUT:-900}" taskset -c "$LG_CPU" "$BIN/vc-loadgen" "${srv[@]}" "$@" \
+  timeout -k 5 "${LG_TIMEOUT:-900}" taskset -c "$LG_CPU" "$BIN/vc-loadgen" "${srv[@]}" "$@" ${LG_ARGS:-} \
     > "$TMP/lg.out" 2>> "$TMP/loadgen-$target.log" &
   PIDS+=($!)
   wait $! || echo "bench: $target: load generator failed or timed out" \
@@ -228,7 +229,7 @@ else
   FAN=(--start 20 --step 40 --max-subs 2000 --subs-per-room $FAN_ROOM --window 5 --warmup 2)
   MEET=(--start 1 --step 2 --max-steps 20 --window 5 --warmup 2)
   JOINS=(--joins 50 --subs-per-room 20)
-  LATW=10
+  LATW=${LATW_S:-10}
 fi
 
 # shellcheck disable=SC2206 # word splitting is the point

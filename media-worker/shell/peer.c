@@ -766,15 +766,19 @@ uint64_t mw_peer_rx_stamp_ns(void)
 
 #define MW_RX_READY 64 /* ready peers taken per epoll_wait() */
 
-/* Drains the ready peers: one batch of them, or (all) until none is left. */
-static void mw_peer_rx_ready(int all)
+/* Drains the ready peers: one batch of them, or (all) until none is left,
+ * calling between(arg) after each peer when given. */
+static void mw_peer_rx_ready(int all, void (*between)(void *), void *arg)
 {
     struct epoll_event ev[MW_RX_READY];
     int n;
     do {
         n = epoll_wait(mw_rx.epfd, ev, MW_RX_READY, 0);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             mw_peer_rx_drain(ev[i].data.ptr);
+            if (between != NULL)
+                between(arg);
+        }
     } while (all && n == MW_RX_READY);
 }
 
@@ -782,7 +786,7 @@ static void mw_peer_rx_ready(int all)
  * rest stay ready for the next turn, after the flush). */
 static gboolean mw_peer_rx_dispatch(gint fd, GIOCondition cond, gpointer data)
 {
-    mw_peer_rx_ready(0);
+    mw_peer_rx_ready(0, NULL, NULL);
     return G_SOURCE_CONTINUE;
 }
 
@@ -848,10 +852,10 @@ int mw_peer_fast_rx_start(GMainContext *ctx, int stamps)
     return 0;
 }
 
-void mw_peer_fast_rx_poll(void)
+void mw_peer_fast_rx_poll(void (*between)(void *), void *arg)
 {
     if (mw_rx.epfd >= 0)
-        mw_peer_rx_ready(1);
+        mw_peer_rx_ready(1, between, arg);
 }
 
 /* Stops it (after every peer is freed). */

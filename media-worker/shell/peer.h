@@ -138,9 +138,11 @@ void mw_peer_io_stats(mw_peer_io_stats_t *out);
  * ask the kernel for each datagram's receive time (SO_TIMESTAMPNS), read
  * with mw_peer_rx_stamp_ns() from the receive callbacks (tools). ctx NULL:
  * no source; the caller drains on its own clock with mw_peer_fast_rx_poll()
- * (the load generator: arriving datagrams then never wake it). */
+ * (the load generator: arriving datagrams then never wake it), which calls
+ * between(arg), when given, after each ready peer (so a long drain need not
+ * hold back the caller's own sending). */
 int mw_peer_fast_rx_start(GMainContext *ctx, int stamps);
-void mw_peer_fast_rx_poll(void);
+void mw_peer_fast_rx_poll(void (*between)(void *), void *arg);
 void mw_peer_fast_rx_stop(void);
 /* The kernel receive time (CLOCK_REALTIME ns) of the datagram being
  * handled on the fast path, 0 outside it or without stamps. */

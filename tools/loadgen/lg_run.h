@@ -85,8 +85,9 @@ struct lg {
     int rx_poll; /* drain the fast path every rx_poll media ticks, never woken by
                   * arrivals; 0: woken by them */
     unsigned rx_ticks;
-    double pacing;   /* video leaves at pacing x its bitrate; 0: a frame is one burst */
-    lg_part_t *jctl; /* Janus: the handle that creates rooms */
+    uint64_t pub_next_ns; /* when the next publisher's packet is due */
+    double pacing;        /* video leaves at pacing x its bitrate; 0: a frame is one burst */
+    lg_part_t *jctl;      /* Janus: the handle that creates rooms */
     uint64_t jtx;
     int server_pids[8];
     size_t n_server_pids;

@@ -195,7 +195,7 @@ static void lg_send_rtp(lg_part_t *p, int video, int marker, int first, size_t p
 /* Sends what is due for one publisher at now: audio every 20 ms, a video
  * frame every 1/LG_FPS s into the pacer queue, and the packets the pacer
  * lets out (all of a frame at once when pacing is 0). */
-static void lg_pub_tick(lg_t *lg, lg_part_t *p, uint64_t now)
+static uint64_t lg_pub_tick(lg_t *lg, lg_part_t *p, uint64_t now)
 {
     if (now > p->next_video_ns && now - p->next_video_ns > lg->max_late_ns)
         lg->max_late_ns = now - p->next_video_ns;
@@ -241,6 +241,34 @@ static void lg_pub_tick(lg_t *lg, lg_part_t *p, uint64_t now)
      * about 75 ms at 1.5 Mbit/s; a saturated generator falls far behind). */
     if (p->fq_n > 0 && now > p->fq_due[p->fq_head] && now - p->fq_due[p->fq_head] > lg->max_late_ns)
         lg->max_late_ns = now - p->fq_due[p->fq_head];
+    uint64_t next = p->next_audio_ns < p->next_video_ns ? p->next_audio_ns : p->next_video_ns;
+    return p->fq_n > 0 && p->next_pkt_ns < next ? p->next_pkt_ns : next;
+}
+
+/* Every publisher's due packets at now; lg->pub_next_ns: the next one due. */
+static void lg_pub_all(lg_t *lg, uint64_t now)
+{
+    uint64_t next = UINT64_MAX;
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->publish && p->connected && !p->failed) {
+            uint64_t t = lg_pub_tick(lg, p, now);
+            if (t < next)
+                next = t;
+        }
+    }
+    lg->pub_next_ns = next;
+}
+
+/* Between two subscribers' drains: publishers whose packets are due send
+ * them now, not after the whole drain (which takes a good part of a
+ * millisecond at the top of a ramp and would leave as one burst). */
+static void lg_pub_due(void *arg)
+{
+    lg_t *lg = arg;
+    uint64_t now = lg_now_ns();
+    if (now >= lg->pub_next_ns)
+        lg_pub_all(lg, now);
 }
 
 static gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data)
@@ -249,16 +277,11 @@ static gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data)
     uint64_t expirations;
     if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
         return G_SOURCE_CONTINUE;
-    uint64_t now = lg_now_ns();
-    for (guint i = 0; i < lg->parts->len; i++) {
-        lg_part_t *p = g_ptr_array_index(lg->parts, i);
-        if (p->publish && p->connected && !p->failed)
-            lg_pub_tick(lg, p, now);
-    }
+    lg_pub_all(lg, lg_now_ns());
     /* Every rx_poll-th tick: fewer, fuller recvmmsg calls per socket. */
     if (lg->rx_poll && ++lg->rx_ticks >= (unsigned)lg->rx_poll) {
         lg->rx_ticks = 0;
-        mw_peer_fast_rx_poll();
+        mw_peer_fast_rx_poll(lg_pub_due, lg);
     }
     return G_SOURCE_CONTINUE;
 }
