@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "media-worker/shell/dtls.h"
+#include "media-worker/shell/shard.h"
 #include "media-worker/shell/srtp.h"
 
 #define MW_PEER_COMPONENT 1
@@ -52,9 +53,9 @@ typedef struct {
 struct mw_peer {
     NiceAgent *agent;
     guint stream;
-    GMainContext *ctx;      /* the owner's: our timers and idles */
-    GMainContext *ice_ctx;  /* libnice's: its shard's child context */
-    struct mw_ice_src *ice; /* that shard (mw_ice_shard), NULL: ice_ctx is ctx */
+    GMainContext *ctx;     /* the owner's: our timers and idles */
+    GMainContext *ice_ctx; /* libnice's: its shard's child context */
+    mw_shard_t *ice;       /* that shard, NULL: ice_ctx is ctx */
     mw_dtls_identity_t *id;
     const mw_peer_callbacks_t *cb;
     void *user;
@@ -148,171 +149,21 @@ static struct {
 
 static void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st);
 
-/* libnice's contexts. Every agent (its timers, and its sockets until the
- * fast path takes them) lives on a child context, and one source on the
- * owner's context stands for all of that child: it waits on an epoll set of the
- * child's fds and on the child's next deadline, and runs the child's
- * check/dispatch only when one of those is due. GLib walks every source of
- * a context on every iteration; this keeps hundreds of agents' sources out
- * of the owner's iterations (per-packet wake-ups) and walks them only when
- * ICE has something to do. */
-typedef struct mw_ice_src {
-    GSource base;
-    GMainContext *child;
-    GPollFD epoll_pfd; /* the epoll set, polled by the owner */
-    int epfd;
-    GPollFD *fds, *reg; /* the child's fds from the last query / registered */
-    gint nfds, nreg, cap, prio;
-    gint64 deadline_us; /* -1: none */
-    int prepared, ready;
-    /* Peers created or freed: a closed fd left the epoll set by itself and
-     * its number may be back as another socket, so re-register then. */
-    uint64_t gen, reg_gen;
-} mw_ice_src_t;
-
-/* Agents are spread over MW_ICE_SHARDS child contexts, each with its own
- * source: a timer that fires (a keepalive, a consent check: about one per
- * agent every few seconds) makes GLib walk only its shard's sources. With
- * one context for 450 agents that walk was about 190 us per timer, a
- * hundred times a second, and forwarding waited behind it. */
+/* libnice's contexts: every agent (its timers, and its sockets until the
+ * fast path takes them) lives on one of MW_ICE_SHARDS child contexts
+ * (shard.h), so that GLib walks an agent's sources only when its shard has
+ * something to do. With one context for 450 agents that walk was about
+ * 190 us per timer, a hundred times a second, and forwarding waited behind
+ * it. */
 #define MW_ICE_SHARDS 16
-static mw_ice_src_t *mw_ice[MW_ICE_SHARDS];
+static mw_shard_t *mw_ice[MW_ICE_SHARDS];
 static unsigned mw_ice_next; /* round robin over the shards */
-
-/* Asks the child what it waits for and mirrors its fds in the epoll set
- * (system calls only when that set changed). */
-static void mw_ice_query(mw_ice_src_t *ic)
-{
-    gint timeout;
-
-    ic->ready = g_main_context_prepare(ic->child, &ic->prio);
-    for (;;) {
-        gint n = g_main_context_query(ic->child, ic->prio, &timeout, ic->fds, ic->cap);
-        if (n <= ic->cap) {
-            ic->nfds = n;
-            break;
-        }
-        ic->cap = n * 2;
-        ic->fds = vc_realloc(ic->fds, (size_t)ic->cap * sizeof(GPollFD));
-        ic->reg = vc_realloc(ic->reg, (size_t)ic->cap * sizeof(GPollFD));
-    }
-    int same = ic->nfds == ic->nreg && ic->gen == ic->reg_gen;
-    for (gint i = 0; same && i < ic->nfds; i++)
-        same = ic->fds[i].fd == ic->reg[i].fd && ic->fds[i].events == ic->reg[i].events;
-    if (!same) {
-        for (gint i = 0; i < ic->nreg; i++)
-            epoll_ctl(ic->epfd, EPOLL_CTL_DEL, ic->reg[i].fd, NULL);
-        for (gint i = 0; i < ic->nfds; i++) {
-            struct epoll_event ev = {.events = ((ic->fds[i].events & G_IO_IN) ? EPOLLIN : 0) |
-                                               ((ic->fds[i].events & G_IO_OUT) ? EPOLLOUT : 0),
-                                     .data.fd = ic->fds[i].fd};
-            if (epoll_ctl(ic->epfd, EPOLL_CTL_ADD, ic->fds[i].fd, &ev) < 0 && errno == EEXIST)
-                epoll_ctl(ic->epfd, EPOLL_CTL_MOD, ic->fds[i].fd, &ev);
-        }
-        memcpy(ic->reg, ic->fds, (size_t)ic->nfds * sizeof(GPollFD));
-        ic->nreg = ic->nfds;
-        ic->reg_gen = ic->gen;
-    }
-    ic->deadline_us = timeout < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout * 1000;
-    ic->prepared = 1;
-}
-
-static gboolean mw_ice_prepare(GSource *src, gint *timeout)
-{
-    mw_ice_src_t *ic = (mw_ice_src_t *)src;
-
-    if (!ic->prepared)
-        mw_ice_query(ic);
-    if (ic->ready) {
-        *timeout = 0;
-        return TRUE;
-    }
-    if (ic->deadline_us < 0) {
-        *timeout = -1;
-        return FALSE;
-    }
-    gint64 left = ic->deadline_us - g_get_monotonic_time();
-    *timeout = left <= 0 ? 0 : (gint)((left + 999) / 1000);
-    return left <= 0;
-}
-
-static gboolean mw_ice_check(GSource *src)
-{
-    mw_ice_src_t *ic = (mw_ice_src_t *)src;
-
-    return ic->ready || (ic->epoll_pfd.revents & G_IO_IN) ||
-           (ic->deadline_us >= 0 && g_get_monotonic_time() >= ic->deadline_us);
-}
-
-/* One child iteration: poll its fds once without waiting, check, dispatch. */
-static gboolean mw_ice_dispatch(GSource *src, GSourceFunc cb, gpointer data)
-{
-    mw_ice_src_t *ic = (mw_ice_src_t *)src;
-
-    if (ic->nfds > 0)
-        g_poll(ic->fds, (guint)ic->nfds, 0);
-    if (g_main_context_check(ic->child, ic->prio, ic->fds, ic->nfds))
-        g_main_context_dispatch(ic->child);
-    ic->prepared = 0;
-    return G_SOURCE_CONTINUE;
-}
-
-static void mw_ice_finalize(GSource *src)
-{
-    mw_ice_src_t *ic = (mw_ice_src_t *)src;
-
-    if (ic->epfd >= 0)
-        close(ic->epfd);
-    free(ic->fds);
-    free(ic->reg);
-    g_main_context_release(ic->child);
-    g_main_context_unref(ic->child);
-}
-
-static GSourceFuncs mw_ice_funcs = {mw_ice_prepare,  mw_ice_check, mw_ice_dispatch,
-                                    mw_ice_finalize, NULL,         NULL};
-
-/* The next shard for an agent, created with its source on ctx on first
- * use; NULL (the agent goes on ctx itself) if epoll is unavailable. */
-static mw_ice_src_t *mw_ice_shard(GMainContext *ctx)
-{
-    unsigned i = mw_ice_next++ % MW_ICE_SHARDS;
-    if (mw_ice[i])
-        return mw_ice[i];
-    int epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (epfd < 0)
-        return NULL;
-    mw_ice_src_t *ic = (mw_ice_src_t *)g_source_new(&mw_ice_funcs, sizeof(mw_ice_src_t));
-    /* Ownerless polling: a source added or removed from this very thread
-     * (a new agent, a re-armed timer) signals the child's wake-up fd too,
-     * which is in the epoll set, so the next query sees it. */
-    ic->child = g_main_context_new_with_flags(G_MAIN_CONTEXT_FLAGS_OWNERLESS_POLLING);
-    g_main_context_acquire(ic->child);
-    ic->epfd = epfd;
-    ic->epoll_pfd = (GPollFD){.fd = epfd, .events = G_IO_IN};
-    ic->deadline_us = -1;
-    g_source_add_poll(&ic->base, &ic->epoll_pfd);
-    g_source_attach(&ic->base, ctx);
-    return mw_ice[i] = ic;
-}
-
-/* The shard's fds changed (an agent came or went): query it again. */
-static void mw_ice_changed(mw_ice_src_t *ic)
-{
-    if (ic) {
-        ic->gen++;
-        ic->prepared = 0;
-    }
-}
 
 /* Drops the child contexts (after every peer is freed). */
 void mw_peer_ice_stop(void)
 {
     for (size_t i = 0; i < MW_ICE_SHARDS; i++) {
-        if (!mw_ice[i])
-            continue;
-        g_source_destroy(&mw_ice[i]->base);
-        g_source_unref(&mw_ice[i]->base);
+        mw_shard_free(mw_ice[i]);
         mw_ice[i] = NULL;
     }
 }
@@ -930,9 +781,9 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
         goto fail;
     /* Aggressive nomination unless cfg asks for regular: RFC 8445 8.1.1
      * deprecates it, but media starts a check round sooner (peer.h). */
-    p->ice = mw_ice_shard(cfg->ctx);
-    p->ice_ctx = p->ice ? p->ice->child : cfg->ctx;
-    mw_ice_changed(p->ice);
+    p->ice = mw_shard_pick(mw_ice, MW_ICE_SHARDS, &mw_ice_next, cfg->ctx);
+    p->ice_ctx = p->ice ? mw_shard_context(p->ice) : cfg->ctx;
+    mw_shard_changed(p->ice);
     p->agent = nice_agent_new_full(p->ice_ctx, NICE_COMPATIBILITY_RFC5245,
                                    cfg->regular_nomination ? NICE_AGENT_OPTION_REGULAR_NOMINATION
                                                            : NICE_AGENT_OPTION_NONE);
@@ -958,7 +809,7 @@ void mw_peer_free(mw_peer_t *p)
 {
     if (!p)
         return;
-    mw_ice_changed(p->ice);
+    mw_shard_changed(p->ice);
     mw_peer_rx_fast_end(p);
     if (p->agent && p->stream) {
         if (p->dtls && mw_dtls_state(p->dtls) == MW_DTLS_CONNECTED)

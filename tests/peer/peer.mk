@@ -4,7 +4,8 @@
 # Included from the top Makefile after media-worker/media-worker.mk.
 
 MW_PEER_DTLS_OBJ := $(BUILD)/media-worker/shell/dtls.o $(BUILD)/media-worker/shell/srtp.o
-MW_PEER_OBJ := $(BUILD)/media-worker/shell/peer.o $(MW_PEER_DTLS_OBJ)
+MW_PEER_OBJ := $(BUILD)/media-worker/shell/peer.o $(BUILD)/media-worker/shell/shard.o \
+	$(MW_PEER_DTLS_OBJ)
 MW_PEER_LIBS := $(shell pkg-config --libs nice glib-2.0 2>/dev/null) -lsrtp2 -lssl -lcrypto \
 	-ljansson -lnng -luring -lpthread
 

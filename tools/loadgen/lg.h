@@ -27,6 +27,8 @@ lg_ws_t *lg_ws_open_proto(GMainContext *ctx, const char *host, int port, const c
 /* Queues and sends one text message. Returns 0 or -1 (closed). */
 int lg_ws_send(lg_ws_t *ws, const char *msg, size_t len);
 void lg_ws_free(lg_ws_t *ws);
+/* Drops the connections' child contexts (after every connection is freed). */
+void lg_ws_stop(void);
 
 /* POST path with body to host:port (Connection: close). Returns the
  * response body (g_free) or NULL; *status gets the HTTP status. */

@@ -1314,6 +1314,7 @@ int main(int argc, char **argv)
     g_array_free(lg.rooms, TRUE);
     mw_peer_fast_rx_stop();
     mw_peer_ice_stop();
+    lg_ws_stop();
     mw_dtls_identity_free(lg.id);
     mw_gpoll_detach(lg.ctx);
     g_main_loop_unref(lg.loop);
