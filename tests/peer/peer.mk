@@ -1,10 +1,11 @@
-# Tests of the worker's media transport (media-worker/shell/{peer,dtls,srtp}.c):
+# Tests of the worker's media transport (media-worker/shell/{peer*,dtls,srtp}.c):
 # the in-memory DTLS-SRTP unit test, the two-peer ICE/DTLS/SRTP loop over
 # 127.0.0.1 (run it inside `unshare -n`), and the DTLS and STUN fuzzers.
 # Included from the top Makefile after media-worker/media-worker.mk.
 
 MW_PEER_DTLS_OBJ := $(BUILD)/media-worker/shell/dtls.o $(BUILD)/media-worker/shell/srtp.o
-MW_PEER_OBJ := $(BUILD)/media-worker/shell/peer.o $(BUILD)/media-worker/shell/shard.o \
+MW_PEER_OBJ := $(BUILD)/media-worker/shell/peer.o $(BUILD)/media-worker/shell/peer_tx.o \
+	$(BUILD)/media-worker/shell/peer_rx.o $(BUILD)/media-worker/shell/shard.o \
 	$(MW_PEER_DTLS_OBJ)
 MW_PEER_LIBS := $(shell pkg-config --libs nice glib-2.0 2>/dev/null) -lsrtp2 -lssl -lcrypto \
 	-ljansson -lnng -luring -lpthread

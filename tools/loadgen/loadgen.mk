@@ -5,6 +5,7 @@
 LG_SRC := tools/loadgen/loadgen.c tools/loadgen/lg_janus.c tools/loadgen/lg_ws.c \
 	tools/loadgen/lg_sdp.c
 LG_OBJ := $(LG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/media-worker/shell/peer.o \
+	$(BUILD)/media-worker/shell/peer_tx.o $(BUILD)/media-worker/shell/peer_rx.o \
 	$(BUILD)/media-worker/shell/shard.o \
 	$(BUILD)/media-worker/shell/dtls.o $(BUILD)/media-worker/shell/srtp.o \
 	$(BUILD)/media-worker/shell/gpoll.o $(BUILD)/media-worker/core/rtp.o
