@@ -18,6 +18,7 @@
 #   ONLY=joins   only the joins scenario
 #   WORKER_ARGS="--udp-gso 0"  extra worker options (A/B runs)
 #   LG_ARGS="--rx-poll 1"      extra load generator options (A/B runs)
+#   BENCH_OUT=FILE             where the results JSON goes (tests/loadgen)
 #   WORKER_WRAP="gdb -batch -ex run -ex bt --args"  runs the worker under it
 #   SRTP=cm|gcm|both      profile of the headline rows (cm: AES-CM-128/
 #              HMAC-SHA1-80); "both" (default) adds a GCM fan-out row
@@ -43,6 +44,7 @@ TMP=$(mktemp -d /tmp/vc-bench.XXXXXX)
 OUT=$ROOT/bench/results/$STAMP.json
 # Partial (ONLY=) runs are A/B material, not results: kept out of the tree.
 [[ -n ${ONLY:-} ]] && OUT=/tmp/vc-bench-$STAMP.json
+OUT=${BENCH_OUT:-$OUT}
 LINES=$TMP/results.jsonl
 PIDS=()
 

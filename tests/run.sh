@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.."
 export PATH="/usr/sbin:/sbin:$PATH"
-ALL="build check unit ui sim fuzz peer san cluster aiortc browser ansible"
+ALL="build check unit ui sim fuzz peer san cluster aiortc loadgen browser ansible"
 STAGES=${STAGES:-$ALL}
 LOGDIR=tests/artifacts
 mkdir -p "$LOGDIR"
@@ -43,6 +43,7 @@ stage peer    bash -c 'make peer-loop && make SAN=1 peer-loop'
 stage san     bash -c 'make -j2 SAN=1 all unit && BUILD=build-san tests/cluster/run.sh'
 stage cluster tests/cluster/run.sh
 stage aiortc  tests/aiortc/run.sh
+stage loadgen tests/loadgen/run.sh
 stage browser tests/browser/run.sh
 stage ansible tests/ansible/run.sh
 

@@ -116,7 +116,7 @@ static void mw_shard_finalize(GSource *src)
 }
 
 static GSourceFuncs mw_shard_funcs = {mw_shard_prepare,  mw_shard_check, mw_shard_dispatch,
-                                    mw_shard_finalize, NULL,         NULL};
+                                      mw_shard_finalize, NULL,           NULL};
 
 mw_shard_t *mw_shard_new(GMainContext *owner)
 {

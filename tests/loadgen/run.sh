@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The load generator against the real cluster (redis, router, edge, one
+# worker), through bench/run.sh in its own network namespace: a short
+# fan-out step and a few joins. It checks what the generator reports (every
+# participant joined, nothing lost, the latency probe and CPU figures
+# present, every UDP socket closed after it), not how fast anything is:
+# speed is `make bench`'s, never a test's. Prints "ok - ..." lines and
+# "loadgen: N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+OUT=$(mktemp -d /tmp/vc-lgtest.XXXXXX)
+trap 'rm -rf "$OUT"' EXIT
+
+# run NAME ARGS...: one bench/run.sh partial run, JSON kept in $OUT/NAME.json
+run() {
+  local name=$1; shift
+  env "$@" TARGETS=ours BUILD="$BUILD" BENCH_OUT="$OUT/$name.json" LG_TIMEOUT=120 \
+    bash bench/run.sh > "$OUT/$name.log" 2>&1
+  echo "--- $name: exit $?, last lines:"
+  tail -4 "$OUT/$name.log"
+}
+
+# Two rooms of 1 publisher + 20 subscribers for 3 s.
+run fanout ONLY=fanout \
+  FAN_ARGS="--start 40 --step 0 --subs-per-room 20 --window 3 --warmup 1 --ready-timeout 20"
+# Four subscribers joining one at a time.
+run joins ONLY=joins QUICK=1
+
+/usr/bin/python3 - "$OUT" <<'PY'
+import json, os, re, sys
+out = sys.argv[1]
+passed = failed = 0
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok - {name}")
+    else:
+        failed += 1
+        print(f"not ok - {name} {detail}")
+
+def load(name):
+    try:
+        return json.load(open(os.path.join(out, name + ".json")))
+    except (OSError, ValueError) as e:
+        return {"error": str(e)}
+
+fan = load("fanout")
+steps = [s for s in fan.get("steps", []) if s.get("scenario") == "fanout"]
+check("fanout: one step measured", len(steps) == 1, fan.get("error", f"{len(steps)} steps"))
+s = steps[0] if steps else {}
+check("fanout: 40 subscribers in 2 rooms, none failed",
+      s.get("subscribers") == 40 and s.get("rooms") == 2 and s.get("failed") == 0, str(s)[:300])
+check("fanout: loss under 1 %", s.get("loss", 1) < 0.01, f"loss {s.get('loss')}")
+exp = s.get("expected_pps", 0)
+check("fanout: forwarded what the publishers sent, to every subscriber",
+      exp > 0 and s.get("fwd_pps", 0) >= 0.99 * exp and abs(exp - 20 * s.get("sent_pps", 0)) <= 0.05 * exp,
+      f"fwd {s.get('fwd_pps')} expected {exp} sent {s.get('sent_pps')}")
+check("fanout: latency probe samples and figures",
+      s.get("lat_samples", 0) > 0 and 0 < s.get("lat_us_p50", 0) <= s.get("lat_us_p99", 0),
+      f"samples {s.get('lat_samples')} p50 {s.get('lat_us_p50')} p99 {s.get('lat_us_p99')}")
+check("fanout: generator and worker CPU reported",
+      0 < s.get("lg_cpu", 0) < 1.5 and 0 < s.get("worker_cpu", 0) < 1.5 and s.get("worker_rss_kb", 0) > 0,
+      f"lg {s.get('lg_cpu')} worker {s.get('worker_cpu')}")
+log = open(os.path.join(out, "fanout.log")).read()
+m = re.search(r"UDP sockets left after the generator: (\d+)", log)
+check("fanout: the generator's UDP sockets all closed", m is not None and int(m.group(1)) <= 8,
+      m.group(0) if m else "no count")
+
+j = load("joins").get("ours", {})
+check("joins: time to first media measured",
+      0 < j.get("ttfm_ms_p50", 0) <= j.get("ttfm_ms_p99", 0) < 5000, str(j)[:300])
+check("joins: DTLS before first media", 0 < j.get("ttconn_ms_p50", 0) <= j.get("ttfm_ms_p50", 0),
+      f"{j.get('ttconn_ms_p50')} / {j.get('ttfm_ms_p50')}")
+check("joins: server CPU per join measured", j.get("join_cpu_ms_p50", 0) > 0,
+      f"{j.get('join_cpu_ms_p50')}")
+print(f"loadgen: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PY
