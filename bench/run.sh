@@ -19,6 +19,7 @@
 #   WORKER_ARGS="--udp-gso 0"  extra worker options (A/B runs)
 #   LG_ARGS="--rx-poll 1"      extra load generator options (A/B runs)
 #   BENCH_OUT=FILE             where the results JSON goes (tests/loadgen)
+#   BENCH_LOGS=DIR             where the run's logs are kept (/tmp/vc-bench-last)
 #   WORKER_WRAP="gdb -batch -ex run -ex bt --args"  runs the worker under it
 #   SRTP=cm|gcm|both      profile of the headline rows (cm: AES-CM-128/
 #              HMAC-SHA1-80); "both" (default) adds a GCM fan-out row
@@ -61,7 +62,8 @@ stop_all() {
 
 cleanup() {
   stop_all
-  rm -rf /tmp/vc-bench-last; cp -r "$TMP" /tmp/vc-bench-last 2>/dev/null || true
+  local keep=${BENCH_LOGS:-/tmp/vc-bench-last}
+  rm -rf "$keep"; cp -r "$TMP" "$keep" 2>/dev/null || true
   rm -rf "$TMP"
 }
 trap cleanup EXIT

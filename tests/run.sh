@@ -40,7 +40,8 @@ stage ui      make ui-test
 stage sim     bash -c 'make -j2 sim && build/bin/vc-srtp-check'
 stage fuzz    make -j2 fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 stage peer    bash -c 'make peer-loop && make SAN=1 peer-loop'
-stage san     bash -c 'make -j2 SAN=1 all unit && BUILD=build-san tests/cluster/run.sh'
+stage san     bash -c 'make -j2 SAN=1 all unit && BUILD=build-san tests/cluster/run.sh &&
+                       BUILD=build-san tests/loadgen/run.sh'
 stage cluster tests/cluster/run.sh
 stage aiortc  tests/aiortc/run.sh
 stage loadgen tests/loadgen/run.sh

@@ -4,8 +4,10 @@
 # fan-out step and a few joins. It checks what the generator reports (every
 # participant joined, nothing lost, the latency probe and CPU figures
 # present, every UDP socket closed after it), not how fast anything is:
-# speed is `make bench`'s, never a test's. Prints "ok - ..." lines and
-# "loadgen: N passed, N failed".
+# speed is `make bench`'s, never a test's. With BUILD=build-san (the san
+# stage) every process runs under ASan/UBSan and their logs must hold no
+# report. Prints "ok - ..." lines and "loadgen: N passed, N failed" (or
+# "loadgen-san: ...").
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -15,8 +17,8 @@ trap 'rm -rf "$OUT"' EXIT
 # run NAME ARGS...: one bench/run.sh partial run, JSON kept in $OUT/NAME.json
 run() {
   local name=$1; shift
-  env "$@" TARGETS=ours BUILD="$BUILD" BENCH_OUT="$OUT/$name.json" LG_TIMEOUT=120 \
-    bash bench/run.sh > "$OUT/$name.log" 2>&1
+  env "$@" TARGETS=ours BUILD="$BUILD" BENCH_OUT="$OUT/$name.json" BENCH_LOGS="$OUT/logs-$name" \
+    LG_TIMEOUT=120 bash bench/run.sh > "$OUT/$name.log" 2>&1
   echo "--- $name: exit $?, last lines:"
   tail -4 "$OUT/$name.log"
 }
@@ -27,9 +29,11 @@ run fanout ONLY=fanout \
 # Four subscribers joining one at a time.
 run joins ONLY=joins QUICK=1
 
-/usr/bin/python3 - "$OUT" <<'PY'
-import json, os, re, sys
-out = sys.argv[1]
+label=loadgen
+[[ $BUILD == build-san ]] && label=loadgen-san
+/usr/bin/python3 - "$OUT" "$label" <<'PY'
+import glob, json, os, re, sys
+out, label = sys.argv[1], sys.argv[2]
 passed = failed = 0
 
 def check(name, ok, detail=""):
@@ -76,6 +80,9 @@ check("joins: DTLS before first media", 0 < j.get("ttconn_ms_p50", 0) <= j.get("
       f"{j.get('ttconn_ms_p50')} / {j.get('ttfm_ms_p50')}")
 check("joins: server CPU per join measured", j.get("join_cpu_ms_p50", 0) > 0,
       f"{j.get('join_cpu_ms_p50')}")
-print(f"loadgen: {passed} passed, {failed} failed")
+reports = [f for f in glob.glob(os.path.join(out, "logs-*", "*.log"))
+           if re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", open(f, errors="replace").read())]
+check("no sanitizer report in any process's log", not reports, " ".join(reports))
+print(f"{label}: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY
