@@ -69,7 +69,9 @@ def summarize(target):
         j = joins[-1]
         s.update({k: j[k] for k in ("ttfm_ms_p50", "ttfm_ms_p99", "join_cpu_ms_p50",
                                      "join_cpu_ms_p99", "worker_join_cpu_ms_p99",
-                                     "join_cpu_ms_p99_bg_per_s", "ttconn_ms_p50") if k in j})
+                                     "join_cpu_ms_p99_bg_per_s", "ttconn_ms_p50",
+                                     "join_cpu_self", "join_cpu_ms_p99_diff",
+                                     "worker_join_cpu_ms_p99_diff") if k in j})
     return s
 
 
@@ -92,8 +94,10 @@ rows = [
     ("join: WS open -> first media p50 (ms)", "ttfm_ms_p50", "%.1f", -1),
     ("join: WS open -> first media p99 (ms)", "ttfm_ms_p99", "%.1f", -1),
     ("  of which WS open -> DTLS done p50 (ms)", "ttconn_ms_p50", "%.1f", -1),
-    ("join: server CPU per join p99 (ms)", "join_cpu_ms_p99", "%.2f", -1),
-    ("join: worker CPU per join p99 (ms)", "worker_join_cpu_ms_p99", "%.2f", -1),
+    ("join: server CPU per join p99 (ms) [1]", "join_cpu_ms_p99", "%.2f", -1),
+    ("join: worker CPU per join p99 (ms) [1]", "worker_join_cpu_ms_p99", "%.2f", -1),
+    ("  server CPU p99, all by difference (ms)", "join_cpu_ms_p99_diff", "%.2f", -1),
+    ("  worker CPU p99, by difference (ms)", "worker_join_cpu_ms_p99_diff", "%.2f", -1),
     ("  server CPU p99, background per second (ms)", "join_cpu_ms_p99_bg_per_s", "%.2f", -1),
     ("worker memory per subscriber (KB)", "rss_kb_per_subscriber", "%.1f", -1),
 ]
@@ -109,6 +113,10 @@ for name, key, fmt, better in rows:
         ratio = "%.2f" % ((a / b) if better > 0 else (b / a))
     print(f"{name:42} {fa:>12} {fb:>12} {ratio:>8}")
 print("(ratio > 1: ours is better; n/m: not measured)")
+if ours.get("join_cpu_self"):
+    print("[1] ours: the worker's own account of each join (its thread CPU from the join message"
+          " to the first media), the other servers by difference; Janus: all by difference"
+          " (process CPU over the join minus the background)")
 for t, sm in (("ours", ours), ("janus", janus)):
     if sm.get("fanout_generator_limited"):
         print(f"{t}: the fan-out ramp ended on the generator (97 % of its core), not on loss:"

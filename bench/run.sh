@@ -147,7 +147,8 @@ lg() {
          --ice-ip 127.0.0.2)
   else
     srv=(--port "$PORT" --worker-pid "$WORKER_PID" --server-pid "$WORKER_PID"
-         --server-pid "$EDGE_PID" --server-pid "$ROUTER_PID" --server-pid "$REDIS_PID")
+         --server-pid "$EDGE_PID" --server-pid "$ROUTER_PID" --server-pid "$REDIS_PID"
+         --worker-log "$TMP/worker.log")
   fi
   # In the background and waited for, so INT/TERM reach the trap at once
   # and cleanup stops the generator too.

@@ -24,6 +24,9 @@ void vc_random_room_id(char out[13]);
 /* Monotonic clock in milliseconds / microseconds. Shells only. */
 uint64_t vc_now_ms(void);
 uint64_t vc_now_us(void);
+/* The calling thread's CPU time in nanoseconds (a system call: not per
+ * packet). */
+uint64_t vc_thread_cpu_ns(void);
 
 /* True if s (len bytes) consists only of [a-z0-9-] and is 1..max long. */
 int vc_is_token(const char *s, size_t len, size_t max);

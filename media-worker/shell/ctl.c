@@ -85,6 +85,7 @@ static gboolean mw_ctl_readable(gint fd, GIOCondition cond, gpointer data)
     for (int i = 0; i < MW_CTL_BATCH; i++) {
         json_t *m = NULL;
         char err[200];
+        uint64_t t0 = vc_thread_cpu_ns(); /* receive and parse are join work too */
         int rv = vc_nng_recv_json(w->ctl, &m, err, sizeof(err));
         if (rv == NNG_EAGAIN)
             break;
@@ -101,6 +102,7 @@ static gboolean mw_ctl_readable(gint fd, GIOCondition cond, gpointer data)
             w->bad_msgs++;
         } else {
             mw_ctl_dispatch(w, m, type, now_ms);
+            mw_session_bill(w, m, t0);
         }
         json_decref(m);
     }

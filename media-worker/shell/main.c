@@ -242,7 +242,8 @@ int main(int argc, char **argv)
                                       .on_gathered = mw_session_on_gathered,
                                       .on_rtp = mw_media_on_rtp,
                                       .on_rtcp = mw_media_on_rtcp,
-                                      .on_app_data = mw_chat_on_app_data};
+                                      .on_app_data = mw_chat_on_app_data,
+                                      .on_first_media = mw_session_on_first_media};
     vc_random_bytes(&w.rtcp_ssrc, sizeof(w.rtcp_ssrc));
     if (mw_start(&w) != 0)
         goto out;

@@ -62,11 +62,13 @@ static void mw_peer_set_state(mw_peer_t *p, mw_peer_state_t s)
 static gboolean mw_peer_on_gathered_idle(gpointer data)
 {
     mw_peer_t *p = data;
+    uint64_t t0 = mw_peer_work_begin(p);
 
     g_source_unref(p->gathered_idle);
     p->gathered_idle = NULL;
     if (p->cb->on_gathered)
         p->cb->on_gathered(p, p->user);
+    mw_peer_work_end(p, t0);
     return G_SOURCE_REMOVE;
 }
 
@@ -246,10 +248,12 @@ static void mw_peer_on_selected_pair(NiceAgent *agent, guint stream, guint compo
 static gboolean mw_peer_on_dtls_timer(gpointer data)
 {
     mw_peer_t *p = data;
+    uint64_t t0 = mw_peer_work_begin(p);
 
     g_source_unref(p->dtls_timer);
     p->dtls_timer = NULL;
     mw_peer_dtls_after(p, mw_dtls_handle_timeout(p->dtls));
+    mw_peer_work_end(p, t0);
     return G_SOURCE_REMOVE;
 }
 
@@ -377,6 +381,11 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
     p->ice = mw_shard_pick(mw_ice, MW_ICE_SHARDS, &mw_ice_next, cfg->ctx);
     p->ice_ctx = p->ice ? mw_shard_context(p->ice) : cfg->ctx;
     mw_shard_changed(p->ice);
+    if (cb->on_first_media != NULL) {
+        p->work_open = 1;
+        mw_shard_meter(p->ice, 1);
+        p->work_shard0 = mw_shard_cpu_ns(p->ice);
+    }
     p->agent = nice_agent_new_full(p->ice_ctx, NICE_COMPATIBILITY_RFC5245,
                                    cfg->regular_nomination ? NICE_AGENT_OPTION_REGULAR_NOMINATION
                                                            : NICE_AGENT_OPTION_NONE);
@@ -403,6 +412,8 @@ void mw_peer_free(mw_peer_t *p)
     if (!p)
         return;
     mw_shard_changed(p->ice);
+    if (p->work_open)
+        mw_shard_meter(p->ice, 0);
     mw_peer_rx_fast_end(p);
     if (p->agent && p->stream) {
         if (p->dtls && mw_dtls_state(p->dtls) == MW_DTLS_CONNECTED)

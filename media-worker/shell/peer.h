@@ -62,6 +62,14 @@ typedef struct {
     /* Decrypted DTLS application data: one SCTP packet (data channels, RFC
      * 8261), borrowed for the call. May be NULL (discarded). */
     void (*on_app_data)(mw_peer_t *p, const uint8_t *data, size_t len, void *user);
+    /* Optional (the worker): media flows, the first RTP packet from p was
+     * decrypted or the first one to p queued or sent (whichever is first).
+     * work_ns is the join work on the peer's side since mw_peer_new(): the
+     * thread CPU time of its idle and DTLS timer callbacks, its fast-path
+     * reads, and its libnice shard's queries and dispatches (all agents on
+     * that shard meanwhile, see mw_shard_meter). Set, it also turns that
+     * metering on; NULL costs nothing. */
+    void (*on_first_media)(mw_peer_t *p, uint64_t work_ns, void *user);
 } mw_peer_callbacks_t;
 
 /* Creates the ICE agent (controlling) and starts gathering. cfg strings are

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <nice/agent.h>
 
+#include "common/util.h"
 #include "media-worker/shell/dtls.h"
 #include "media-worker/shell/peer.h"
 #include "media-worker/shell/shard.h"
@@ -87,6 +88,10 @@ struct mw_peer {
     int controlling;
     uint64_t tie; /* ICE tie-breaker for our STUN replies */
 
+    /* Join work (cb->on_first_media): metered until the first RTP out. */
+    int work_open;
+    uint64_t work_ns, work_shard0;
+
     mw_peer_stats_t stats;
     uint8_t rx[MW_PEER_BUF];
     uint8_t tx[MW_PEER_BUF];
@@ -107,6 +112,19 @@ typedef struct {
 } mw_peer_tx_pool_t;
 extern mw_peer_tx_pool_t mw_tx;
 
+/* The thread's CPU clock around a callback of a peer whose join work is
+ * metered; 0 (no system call) for the others. */
+static inline uint64_t mw_peer_work_begin(const mw_peer_t *p)
+{
+    return p->work_open ? vc_thread_cpu_ns() : 0;
+}
+
+static inline void mw_peer_work_end(mw_peer_t *p, uint64_t t0)
+{
+    if (t0 != 0)
+        p->work_ns += vc_thread_cpu_ns() - t0;
+}
+
 /* peer.c */
 void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st);
 void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, guint len, gchar *buf,
@@ -114,6 +132,7 @@ void mw_peer_on_recv(NiceAgent *agent, guint stream, guint component, guint len,
 
 /* peer_tx.c */
 void mw_peer_tx_flush_one(mw_peer_t *p);
+void mw_peer_work_close(mw_peer_t *p);
 void mw_peer_tx_unlist(mw_peer_t *p);
 void mw_peer_ur_file_add(mw_peer_t *p);
 void mw_peer_ur_file_del(mw_peer_t *p);

@@ -79,6 +79,8 @@ static void mw_peer_rx_srtp(mw_peer_t *p, const uint8_t *buf, size_t len)
             return;
         }
         p->stats.rtp_in++;
+        if (G_UNLIKELY(p->work_open))
+            mw_peer_work_close(p);
         if (p->cb->on_rtp)
             p->cb->on_rtp(p, p->rx, n, p->user);
     }
@@ -161,7 +163,7 @@ static uint64_t mw_peer_cmsg_stamp(struct msghdr *h)
 
 /* Reads what p's socket holds (a bounded number of batches; the epoll set
  * is level-triggered, the rest comes next wake-up). */
-static void mw_peer_rx_drain(mw_peer_t *p)
+static void mw_peer_rx_read(mw_peer_t *p)
 {
     struct mmsghdr msg[MW_RX_BATCH];
     struct iovec iov[MW_RX_BATCH];
@@ -204,6 +206,13 @@ static void mw_peer_rx_drain(mw_peer_t *p)
         if (n < MW_RX_BATCH || !p->rx_fast)
             return;
     }
+}
+
+static void mw_peer_rx_drain(mw_peer_t *p)
+{
+    uint64_t t0 = mw_peer_work_begin(p);
+    mw_peer_rx_read(p);
+    mw_peer_work_end(p, t0);
 }
 
 uint64_t mw_peer_rx_stamp_ns(void)

@@ -496,12 +496,23 @@ static int mw_peer_send_now(mw_peer_t *p, uint8_t *b, size_t len, int rtcp)
 
 /* Protects a copy of pkt and sends it (or queues it when batching): the
  * common part of RTP and RTCP. */
+/* The first RTP packet to p goes out: its join work is done. */
+void mw_peer_work_close(mw_peer_t *p)
+{
+    p->work_open = 0;
+    p->work_ns += mw_shard_cpu_ns(p->ice) - p->work_shard0;
+    mw_shard_meter(p->ice, 0);
+    p->cb->on_first_media(p, p->work_ns, p->user);
+}
+
 static int mw_peer_send_srtp(mw_peer_t *p, const uint8_t *pkt, size_t len, int rtcp)
 {
     if (p->state != MW_PEER_CONNECTED || !pkt || len > MW_PEER_PKT_MAX) {
         p->stats.dropped++;
         return -1;
     }
+    if (G_UNLIKELY(p->work_open) && !rtcp)
+        mw_peer_work_close(p);
     if (mw_tx.on && p->tx_fd >= 0) {
         uint16_t slot = mw_peer_tx_slot();
         memcpy(mw_tx.buf[slot], pkt, len);
@@ -536,6 +547,8 @@ int mw_peer_send_rtp_buf(mw_peer_t *p, size_t len)
         p->stats.dropped++;
         return -1;
     }
+    if (G_UNLIKELY(p->work_open))
+        mw_peer_work_close(p);
     if (slot >= 0)
         return mw_peer_tx_queue_slot(p, (uint16_t)slot, len, 0);
     return mw_peer_send_now(p, p->tx, len, 0);

@@ -376,9 +376,33 @@ void mw_on_join(mw_worker_t *w, const json_t *m, uint64_t now_ms)
     }
     vc_random_bytes(&s->sdp_session_id, sizeof(s->sdp_session_id));
     s->sdp_session_id &= 0x7fffffffffffffffULL;
+    s->joining = 1;
+    s->join_us = vc_now_us();
     rtp_rx_init(&s->rx[SDP_KIND_AUDIO], 48000);
     rtp_rx_init(&s->rx[SDP_KIND_VIDEO], 90000);
     mw_join_fresh(w, s, m);
+}
+
+void mw_session_bill(mw_worker_t *w, const json_t *m, uint64_t t0)
+{
+    const char *id = json_string_value(json_object_get(m, "session"));
+    mw_session_t *s = id ? g_hash_table_lookup(w->sessions, id) : NULL;
+    if (s != NULL && !s->dead && s->joining)
+        s->work_ns += vc_thread_cpu_ns() - t0;
+}
+
+/* Media flows to or from the session's peer: its join is done. */
+void mw_session_on_first_media(mw_peer_t *p, uint64_t work_ns, void *user)
+{
+    mw_session_t *s = user;
+    if (!s->joining)
+        return;
+    s->joining = 0;
+    VC_INFO("session %s: media flows %.1f ms after its join; join work %.2f ms of the worker's "
+            "CPU (signaling %.2f, transport %.2f)",
+            s->id, (double)(vc_now_us() - s->join_us) / 1e3,
+            (double)(s->work_ns + work_ns) / 1e6, (double)s->work_ns / 1e6,
+            (double)work_ns / 1e6);
 }
 
 /* The tracks array of an offer: its sendonly subscription m-lines. */

@@ -23,13 +23,28 @@ struct mw_shard {
     /* Sources created or freed: a closed fd left the epoll set by itself and
      * its number may be back as another socket, so re-register then. */
     uint64_t gen, reg_gen;
+    int meters;      /* mw_shard_meter() holders */
+    uint64_t cpu_ns; /* thread CPU in queries and dispatches while metered */
 };
+
+/* The thread's CPU clock while someone meters s, else 0 (no system call). */
+static uint64_t mw_shard_clock(const mw_shard_t *s)
+{
+    return s->meters > 0 ? vc_thread_cpu_ns() : 0;
+}
+
+static void mw_shard_bill(mw_shard_t *s, uint64_t t0)
+{
+    if (t0 != 0)
+        s->cpu_ns += vc_thread_cpu_ns() - t0;
+}
 
 /* Asks the child what it waits for and mirrors its fds in the epoll set
  * (system calls only when that set changed). */
 static void mw_shard_query(mw_shard_t *s)
 {
     gint timeout;
+    uint64_t t0 = mw_shard_clock(s);
 
     s->ready = g_main_context_prepare(s->child, &s->prio);
     for (;;) {
@@ -61,6 +76,7 @@ static void mw_shard_query(mw_shard_t *s)
     }
     s->deadline_us = timeout < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout * 1000;
     s->prepared = 1;
+    mw_shard_bill(s, t0);
 }
 
 static gboolean mw_shard_prepare(GSource *src, gint *timeout)
@@ -94,12 +110,14 @@ static gboolean mw_shard_check(GSource *src)
 static gboolean mw_shard_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
     mw_shard_t *s = (mw_shard_t *)src;
+    uint64_t t0 = mw_shard_clock(s);
 
     if (s->nfds > 0)
         g_poll(s->fds, (guint)s->nfds, 0);
     if (g_main_context_check(s->child, s->prio, s->fds, s->nfds))
         g_main_context_dispatch(s->child);
     s->prepared = 0;
+    mw_shard_bill(s, t0);
     return G_SOURCE_CONTINUE;
 }
 
@@ -148,6 +166,17 @@ void mw_shard_changed(mw_shard_t *s)
         s->gen++;
         s->prepared = 0;
     }
+}
+
+void mw_shard_meter(mw_shard_t *s, int on)
+{
+    if (s)
+        s->meters += on ? 1 : -1;
+}
+
+uint64_t mw_shard_cpu_ns(const mw_shard_t *s)
+{
+    return s ? s->cpu_ns : 0;
 }
 
 void mw_shard_free(mw_shard_t *s)

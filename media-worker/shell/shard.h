@@ -9,6 +9,7 @@
 #define MW_SHARD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <glib.h>
 
@@ -22,6 +23,13 @@ GMainContext *mw_shard_context(mw_shard_t *s);
  * leaves the epoll set by itself and its number may come back as another
  * socket): the next iteration queries the child again. NULL is ignored. */
 void mw_shard_changed(mw_shard_t *s);
+/* Metering (join work): while at least one meter is on (on: 1 adds one, 0
+ * takes one off), the thread CPU time of the child's queries and
+ * dispatches is summed into mw_shard_cpu_ns(): all of its sources, so a
+ * metering agent is also billed for the other agents' timers meanwhile.
+ * NULL is ignored (0). */
+void mw_shard_meter(mw_shard_t *s, int on);
+uint64_t mw_shard_cpu_ns(const mw_shard_t *s);
 /* Destroys the shard's source and the child context (NULL is ignored). */
 void mw_shard_free(mw_shard_t *s);
 /* Round robin over a pool of n shards: the one at (*next)++ % n, created

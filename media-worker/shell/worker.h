@@ -131,6 +131,11 @@ typedef struct mw_session {
     int screen; /* media_state.screen: presenting */
     chat_rate_t chat_rate;
     struct mw_session *next_dead;
+    /* Join work: from its join message until media flows, the worker's CPU
+     * in its control messages (work_ns) and its peer (on_first_media). */
+    int joining;
+    uint64_t join_us;
+    uint64_t work_ns;
 } mw_session_t;
 
 struct mw_worker {
@@ -208,6 +213,10 @@ json_t *mw_closed_msg(int code, const char *reason);
 /* mw_peer_callbacks_t entries; user is the session. */
 void mw_session_on_state(mw_peer_t *p, mw_peer_state_t st, void *user);
 void mw_session_on_gathered(mw_peer_t *p, void *user);
+void mw_session_on_first_media(mw_peer_t *p, uint64_t work_ns, void *user);
+/* Bills the thread CPU since t0 (vc_thread_cpu_ns) to the join work of the
+ * session control message m names, if that session is still joining. */
+void mw_session_bill(mw_worker_t *w, const json_t *m, uint64_t t0);
 
 /* chat.c: data channels (SCTP over the peer's DTLS) and the room chat. */
 /* The answer's m=application: remembers the SCTP port (first answer). */

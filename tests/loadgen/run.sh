@@ -80,6 +80,11 @@ check("joins: DTLS before first media", 0 < j.get("ttconn_ms_p50", 0) <= j.get("
       f"{j.get('ttconn_ms_p50')} / {j.get('ttfm_ms_p50')}")
 check("joins: server CPU per join measured", j.get("join_cpu_ms_p50", 0) > 0,
       f"{j.get('join_cpu_ms_p50')}")
+# The worker logs its own account of every join (thread CPU from the join
+# message to media); the generator found one for each of its joins.
+check("joins: the worker's own account of every join",
+      j.get("join_cpu_self") is True and j.get("worker_join_cpu_ms_p99", 0) > 0,
+      f"self {j.get('join_cpu_self')}, worker p99 {j.get('worker_join_cpu_ms_p99')}")
 reports = [f for f in glob.glob(os.path.join(out, "logs-*", "*.log"))
            if re.search(r"ERROR: (Address|Leak)Sanitizer|runtime error:", open(f, errors="replace").read())]
 check("no sanitizer report in any process's log", not reports, " ".join(reports))

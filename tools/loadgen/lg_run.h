@@ -36,6 +36,7 @@ typedef struct lg_part {
     lg_t *lg;
     int idx, room;
     char label[32];
+    char sid[80]; /* ours: the session id "joined" gave */
     lg_ws_t *ws;
     mw_peer_t *peer;
     int publish;
@@ -79,6 +80,7 @@ struct lg {
     mw_peer_callbacks_t cb;
     /* options */
     const char *host, *scenario, *ice_ip;
+    const char *worker_log; /* ours: the worker's log, its own join work per session */
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
     int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
