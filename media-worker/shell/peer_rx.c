@@ -202,6 +202,12 @@ static void mw_peer_rx_read(mw_peer_t *p)
             if (mw_tx.listed && g_get_monotonic_time() - mw_tx.first_us >= mw_tx.max_wait_us)
                 mw_peer_flush();
         }
+        /* A lone packet (the worker keeps up): its copies leave now
+         * instead of waiting for other publishers' fan-outs, which they
+         * gain nothing from. A backlog keeps batching (bounded above), so
+         * that a subscriber's run of copies is one GSO send. */
+        if (n == 1 && mw_tx.listed)
+            mw_peer_flush();
         mw_rx.stamp_ns = 0;
         if (n < MW_RX_BATCH || !p->rx_fast)
             return;
