@@ -355,6 +355,41 @@ static void mw_media_fan_build(mw_session_t *s, sdp_kind_t kind, uint8_t pt)
  * rebuilt when the room changes (room_t.gen) or the payload type does, not
  * scanned per packet. Sessions in it outlive the loop turn even if a send
  * triggers a removal (they are freed when the turn ends). */
+/* Prefetch stages for a fan-out's receiver q on m-line i, each run over a
+ * chunk of receivers once the stage before is in cache: the session, then
+ * what it points to, then what those point to. At moderate load each
+ * wake-up serves another room than the last, and a copy taken on its own
+ * waited for about ten dependent cache misses (the session, its
+ * participant's m-lines, its subscriber state, its peer, the peer's SRTP
+ * state and SSRC table); a pass per stage overlaps them. */
+#define MW_FAN_CHUNK 16
+
+static void mw_media_prefetch(const mw_session_t *q, size_t i, int stage)
+{
+    switch (stage) {
+    case 0:
+        __builtin_prefetch(&q->dead);
+        __builtin_prefetch(&q->part);
+        __builtin_prefetch(&q->sub[i]);
+        __builtin_prefetch(&q->twseq);
+        break;
+    case 1:
+        if (q->part != NULL)
+            __builtin_prefetch(&q->part->ml);
+        if (q->sub[i] != NULL)
+            __builtin_prefetch(q->sub[i]);
+        if (q->peer != NULL)
+            mw_peer_prefetch(q->peer, 0);
+        break;
+    default:
+        if (stage == 2 && q->part != NULL && i < q->part->n_ml)
+            __builtin_prefetch(&q->part->ml[i].out_ssrc);
+        if (q->peer != NULL)
+            mw_peer_prefetch(q->peer, stage - 1);
+        break;
+    }
+}
+
 static void mw_media_fanout(const mw_rx_t *rx)
 {
     mw_session_t *s = rx->s;
@@ -366,11 +401,17 @@ static void mw_media_fanout(const mw_rx_t *rx)
         mw_media_fan_build(s, rx->kind, rx->h.pt);
     mw_session_t **ss = f->ss;
     const uint8_t *ml = f->ml;
-    for (size_t k = 0, n = f->n; k < n; k++) {
-        mw_session_t *q = ss[k];
-        if (q->dead || !q->connected || q->part == NULL)
-            continue;
-        mw_media_forward_one(q, ml[k], rx);
+    for (size_t k0 = 0, n = f->n; k0 < n; k0 += MW_FAN_CHUNK) {
+        size_t end = k0 + MW_FAN_CHUNK < n ? k0 + MW_FAN_CHUNK : n;
+        for (int stage = 0; stage < 4; stage++)
+            for (size_t k = k0; k < end; k++)
+                mw_media_prefetch(ss[k], ml[k], stage);
+        for (size_t k = k0; k < end; k++) {
+            mw_session_t *q = ss[k];
+            if (q->dead || !q->connected || q->part == NULL)
+                continue;
+            mw_media_forward_one(q, ml[k], rx);
+        }
     }
 }
 

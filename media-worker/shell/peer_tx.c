@@ -522,6 +522,20 @@ static int mw_peer_send_srtp(mw_peer_t *p, const uint8_t *pkt, size_t len, int r
     return mw_peer_send_now(p, p->tx, len, rtcp);
 }
 
+void mw_peer_prefetch(const mw_peer_t *p, int stage)
+{
+    if (stage == 0) {
+        __builtin_prefetch(&p->state);
+        __builtin_prefetch(&p->srtp);
+        __builtin_prefetch(&p->tx_fd);
+        __builtin_prefetch(&p->txq);
+        __builtin_prefetch(&p->n_txq);
+        __builtin_prefetch(&p->stats);
+    } else {
+        mw_srtp_prefetch(&p->srtp, stage - 1);
+    }
+}
+
 /* Lends the buffer the next RTP packet for p is built in: a send slot
  * (held by p until sent) when batching, else p's own. */
 uint8_t *mw_peer_rtp_buf(mw_peer_t *p)

@@ -400,9 +400,8 @@ void mw_session_on_first_media(mw_peer_t *p, uint64_t work_ns, void *user)
     s->joining = 0;
     VC_INFO("session %s: media flows %.1f ms after its join; join work %.2f ms of the worker's "
             "CPU (signaling %.2f, transport %.2f)",
-            s->id, (double)(vc_now_us() - s->join_us) / 1e3,
-            (double)(s->work_ns + work_ns) / 1e6, (double)s->work_ns / 1e6,
-            (double)work_ns / 1e6);
+            s->id, (double)(vc_now_us() - s->join_us) / 1e3, (double)(s->work_ns + work_ns) / 1e6,
+            (double)s->work_ns / 1e6, (double)work_ns / 1e6);
 }
 
 /* The tracks array of an offer: its sendonly subscription m-lines. */

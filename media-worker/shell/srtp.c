@@ -785,6 +785,23 @@ static srtp_t mw_srtp_lib(mw_srtp_t *s, int inbound)
 }
 
 /* Protects an RTP packet in place. */
+void mw_srtp_prefetch(const mw_srtp_t *s, int stage)
+{
+    const mw_srtp_fast_t *f = s->fast;
+    if (f == NULL)
+        return;
+    if (stage == 0) {
+        __builtin_prefetch(&f->aes);
+        __builtin_prefetch(&f->inner);
+        __builtin_prefetch(&f->outer);
+        __builtin_prefetch(&f->st);
+    } else {
+        if (f->st != NULL)
+            __builtin_prefetch(f->st);
+        __builtin_prefetch(f->aes);
+    }
+}
+
 int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
 {
     int n;

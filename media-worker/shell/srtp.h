@@ -41,6 +41,12 @@ typedef struct {
     mw_srtp_keys_t keys;     /* for the on-demand libsrtp2 sessions */
 } mw_srtp_t;
 
+/* Prefetches what protecting the next packet touches (no effect on any
+ * result): stage 0 the native sender state, stage 1 (once that is in
+ * cache) its SSRC table and cipher context. (The key schedule behind that
+ * context is the provider's, out of reach.) */
+void mw_srtp_prefetch(const mw_srtp_t *s, int stage);
+
 /* srtp_init() once per process (thread-safe). Returns 0 or -1. */
 int mw_srtp_global_init(void);
 /* True if this libsrtp2 build supports AES-GCM (it needs an OpenSSL backend). */
