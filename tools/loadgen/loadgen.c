@@ -538,7 +538,8 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
         VC_INFO("%s: got %s", p->label, type);
     if (strcmp(type, "joined") == 0) {
         p->joined = 1;
-        snprintf(p->sid, sizeof(p->sid), "%s", json_string_value(json_object_get(m, "session")) ?: "");
+        snprintf(p->sid, sizeof(p->sid), "%s",
+                 json_string_value(json_object_get(m, "session")) ?: "");
         /* The worker offers, so it controls ICE (RFC 8445 6.1.1), as with
          * a browser: answering as controlling too cost a role conflict. */
         lg_peer_create(p, 1);
