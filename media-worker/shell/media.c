@@ -350,11 +350,6 @@ static void mw_media_fan_build(mw_session_t *s, sdp_kind_t kind, uint8_t pt)
     f->pt = pt;
 }
 
-/* Stage: every connected subscriber m-line of (publisher, kind) that
- * accepted the payload type. The list is kept per publisher and kind, and
- * rebuilt when the room changes (room_t.gen) or the payload type does, not
- * scanned per packet. Sessions in it outlive the loop turn even if a send
- * triggers a removal (they are freed when the turn ends). */
 /* Prefetch stages for a fan-out's receiver q on m-line i, each run over a
  * chunk of receivers once the stage before is in cache: the session, then
  * what it points to, then what those point to. At moderate load each
@@ -390,6 +385,11 @@ static void mw_media_prefetch(const mw_session_t *q, size_t i, int stage)
     }
 }
 
+/* Stage: every connected subscriber m-line of (publisher, kind) that
+ * accepted the payload type. The list is kept per publisher and kind, and
+ * rebuilt when the room changes (room_t.gen) or the payload type does, not
+ * scanned per packet. Sessions in it outlive the loop turn even if a send
+ * triggers a removal (they are freed when the turn ends). */
 static void mw_media_fanout(const mw_rx_t *rx)
 {
     mw_session_t *s = rx->s;

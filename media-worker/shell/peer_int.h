@@ -88,7 +88,7 @@ struct mw_peer {
     int controlling;
     uint64_t tie; /* ICE tie-breaker for our STUN replies */
 
-    /* Join work (cb->on_first_media): metered until the first RTP out. */
+    /* Join work (cb->on_first_media): metered until media flows. */
     int work_open;
     uint64_t work_ns, work_shard0;
 

@@ -494,9 +494,7 @@ static int mw_peer_send_now(mw_peer_t *p, uint8_t *b, size_t len, int rtcp)
     return sent >= 0 && (size_t)sent == n ? 0 : -1;
 }
 
-/* Protects a copy of pkt and sends it (or queues it when batching): the
- * common part of RTP and RTCP. */
-/* The first RTP packet to p goes out: its join work is done. */
+/* Media flows (the first RTP packet from or to p): its join work is done. */
 void mw_peer_work_close(mw_peer_t *p)
 {
     p->work_open = 0;
@@ -505,6 +503,8 @@ void mw_peer_work_close(mw_peer_t *p)
     p->cb->on_first_media(p, p->work_ns, p->user);
 }
 
+/* Protects a copy of pkt and sends it (or queues it when batching): the
+ * common part of RTP and RTCP. */
 static int mw_peer_send_srtp(mw_peer_t *p, const uint8_t *pkt, size_t len, int rtcp)
 {
     if (p->state != MW_PEER_CONNECTED || !pkt || len > MW_PEER_PKT_MAX) {
