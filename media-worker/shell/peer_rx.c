@@ -21,6 +21,7 @@
 #include "media-worker/shell/peer.h"
 #include "media-worker/shell/peer_int.h"
 #include "media-worker/shell/srtp.h"
+#include "media-worker/shell/stun_known.h"
 
 #define MW_RX_BATCH 32 /* datagrams per recvmmsg() */
 #define MW_RX_ROUNDS 2 /* recvmmsg() calls per peer per wake-up (fairness) */
@@ -284,17 +285,7 @@ void mw_peer_rx_fast_end(mw_peer_t *p)
 /* Starts the fast receive path on ctx. */
 int mw_peer_fast_rx_start(GMainContext *ctx, int stamps)
 {
-    static const uint16_t known[] = {STUN_ATTRIBUTE_USERNAME,
-                                     STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
-                                     STUN_ATTRIBUTE_ERROR_CODE,
-                                     STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES,
-                                     STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
-                                     STUN_ATTRIBUTE_PRIORITY,
-                                     STUN_ATTRIBUTE_USE_CANDIDATE,
-                                     STUN_ATTRIBUTE_FINGERPRINT,
-                                     STUN_ATTRIBUTE_ICE_CONTROLLED,
-                                     STUN_ATTRIBUTE_ICE_CONTROLLING,
-                                     0};
+    static const uint16_t known[] = MW_STUN_KNOWN_ATTRIBUTES;
     if (mw_rx.epfd >= 0)
         return 0;
     mw_rx.stamps = stamps;

@@ -12,23 +12,13 @@
 #include <stun/stunagent.h>
 #include <stun/usages/ice.h>
 
+#include "media-worker/shell/stun_known.h"
+
 /* The local credentials the seeds were made with. */
 #define FS_UFRAG "abcd"
 #define FS_PWD "0123456789abcdefghijkl"
 
-static const uint16_t fs_known[] = {
-    STUN_ATTRIBUTE_USERNAME,
-    STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
-    STUN_ATTRIBUTE_ERROR_CODE,
-    STUN_ATTRIBUTE_UNKNOWN_ATTRIBUTES,
-    STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
-    STUN_ATTRIBUTE_PRIORITY,
-    STUN_ATTRIBUTE_USE_CANDIDATE,
-    STUN_ATTRIBUTE_FINGERPRINT,
-    STUN_ATTRIBUTE_ICE_CONTROLLED,
-    STUN_ATTRIBUTE_ICE_CONTROLLING,
-    0,
-};
+static const uint16_t fs_known[] = MW_STUN_KNOWN_ATTRIBUTES; /* the worker's */
 
 /* Gives the password for usernames "abcd:<anything>", as libnice's
  * conncheck validater does for its local ufrag. */
