@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Turns the load generator's JSON lines into the bench table and one JSON
-file: bench/report.py results.jsonl out.json ncpu cpu-model"""
+file: bench/report.py results.jsonl out.json ncpu cpu-model [halt-poll-ns]"""
 import json
 import sys
 
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 out, ncpu, model = sys.argv[2], sys.argv[3], sys.argv[4].strip()
+# The guest halt-polling window the run set (empty: the machine's own).
+halt_poll = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5] else None
 
 
 def summarize(target):
@@ -66,6 +68,13 @@ def summarize(target):
         s.update({"lat50cpu_us_p50": h["lat_us_p50"], "lat50cpu_us_p99": h["lat_us_p99"],
                   "lat50cpu_subscribers": h["subscribers"],
                   "lat50cpu_cpu_pct": 100 * h["worker_cpu"]})
+    # The same step re-run with the run's idle setting and without it.
+    for tag in ("poll", "nopoll"):
+        r = [j for j in lines if j["target"] == f"{target}-{tag}-lat" and j["failed"] == 0]
+        if r:
+            s[f"lat50cpu_{tag}_us_p50"] = r[-1]["lat_us_p50"]
+            s[f"lat50cpu_{tag}_us_p99"] = r[-1]["lat_us_p99"]
+            s[f"lat50cpu_{tag}_cpu_pct"] = 100 * r[-1]["worker_cpu"]
     if lat and lat[-1]["failed"] == 0:
         s["lat_us_p50"] = lat[-1]["lat_us_p50"]
         s["lat_us_p99"] = lat[-1]["lat_us_p99"]
@@ -104,6 +113,10 @@ rows = [
     ("  p99 there (us)", "lat50cpu_us_p99", "%.0f", -1),
     ("  that step: subscribers", "lat50cpu_subscribers", "%.0f", 1),
     ("  that step: the target's CPU (% of a core)", "lat50cpu_cpu_pct", "%.0f", 0),
+    ("  re-run there: p50 (us) [2]", "lat50cpu_poll_us_p50", "%.0f", -1),
+    ("  re-run there: p99 (us)", "lat50cpu_poll_us_p99", "%.0f", -1),
+    ("  re-run, halt-polling off: p50 (us)", "lat50cpu_nopoll_us_p50", "%.0f", -1),
+    ("  re-run, halt-polling off: p99 (us)", "lat50cpu_nopoll_us_p99", "%.0f", -1),
     ("join: WS open -> first media p50 (ms)", "ttfm_ms_p50", "%.1f", -1),
     ("join: WS open -> first media p99 (ms)", "ttfm_ms_p99", "%.1f", -1),
     ("  of which WS open -> DTLS done p50 (ms)", "ttconn_ms_p50", "%.1f", -1),
@@ -116,6 +129,9 @@ rows = [
 ]
 print(f"\nbench on {ncpu} cores ({model}); one worker core vs one Janus core;"
       " SRTP AES-CM-128/HMAC-SHA1-80 unless said")
+if halt_poll is not None:
+    print(f"idle vCPUs poll {halt_poll} ns before halting (guest halt-polling, as the worker"
+          " role sets it; the machine's own setting is back after the run)")
 print(f"{'metric':42} {'ours':>12} {'janus':>12} {'ratio':>8}")
 for name, key, fmt, better in rows:
     a, b = ours.get(key), janus.get(key)
@@ -130,6 +146,9 @@ if ours.get("join_cpu_self"):
     print("[1] ours: the worker's own account of each join (its thread CPU from the join message"
           " to the first media), the other servers by difference; Janus: all by difference"
           " (process CPU over the join minus the background)")
+if ours.get("lat50cpu_nopoll_us_p50") is not None:
+    print("[2] the ramp step nearest 50 % CPU once more, then again with idle vCPUs halting at"
+          " once (guest_halt_poll_ns 0): a halted vCPU is woken through the hypervisor")
 for t, sm in (("ours", ours), ("janus", janus)):
     if sm.get("fanout_generator_limited"):
         print(f"{t}: the fan-out ramp ended on the generator (97 % of its core), not on loss:"
@@ -152,6 +171,6 @@ for t, sm in (("ours", ours), ("janus", janus)):
         print(f"note: {t}: in a fan-out step the generator fell more than 250 ms behind its"
               " publishing schedule (its core was saturated or descheduled): steps from there on"
               " do not count, so the subscriber count is a lower bound")
-json.dump({"machine": {"cpus": int(ncpu), "model": model}, "ours": ours, "janus": janus,
+json.dump({"machine": {"cpus": int(ncpu), "model": model, "guest_halt_poll_ns": halt_poll}, "ours": ours, "janus": janus,
            "physloop": phys, "steps": lines}, open(out, "w"), indent=1)
 print(f"results: {out}")

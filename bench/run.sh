@@ -20,6 +20,8 @@
 #   LG_ARGS="--rx-poll 1"      extra load generator options (A/B runs)
 #   BENCH_OUT=FILE             where the results JSON goes (tests/loadgen)
 #   BENCH_LOGS=DIR             where the run's logs are kept (/tmp/vc-bench-last)
+#   BENCH_HALT_POLL_NS=N       guest halt-polling window for the run (default:
+#              the worker role's; empty: the machine's setting)
 #   WORKER_WRAP="gdb -batch -ex run -ex bt --args"  runs the worker under it
 #   SRTP=cm|gcm|both      profile of the headline rows (cm: AES-CM-128/
 #              HMAC-SHA1-80); "both" (default) adds a GCM fan-out row
@@ -60,8 +62,24 @@ stop_all() {
   PIDS=()
 }
 
+# The worker role's idle setting for KVM guests (ansible/roles/worker:
+# vc_worker_guest_halt_poll_ns) applies to the run, as deployed; the
+# machine's own value comes back on exit. BENCH_HALT_POLL_NS overrides it
+# (an empty value leaves the machine alone). Janus runs under it too.
+HALT_POLL=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+HALT_POLL_NS=${BENCH_HALT_POLL_NS-$(sed -n 's/^vc_worker_guest_halt_poll_ns: *//p' \
+  "$ROOT/ansible/roles/worker/defaults/main.yml")}
+HALT_POLL_WAS=
+if [[ -w $HALT_POLL && -n $HALT_POLL_NS && -z ${PROFILE:-} ]]; then
+  HALT_POLL_WAS=$(<"$HALT_POLL")
+  echo "$HALT_POLL_NS" >"$HALT_POLL"
+else
+  HALT_POLL_NS=
+fi
+
 cleanup() {
   stop_all
+  [[ -n $HALT_POLL_WAS ]] && echo "$HALT_POLL_WAS" >"$HALT_POLL"
   local keep=${BENCH_LOGS:-/tmp/vc-bench-last}
   rm -rf "$keep"; cp -r "$TMP" "$keep" 2>/dev/null || true
   rm -rf "$TMP"
@@ -206,6 +224,23 @@ for l in open(sys.argv[1]):
 print(best)' "$LINES" "$t")
   echo "bench: $t: latency at 50% load ($((maxsubs / 2)) subscribers)" >&2
   lat_step "$t" "$(( maxsubs / 2 > 0 ? maxsubs / 2 : 1 ))"
+  # What the idle setting is worth: the ramp's step nearest half a core,
+  # once more with it and once with the vCPU halting at once.
+  if [[ -n $HALT_POLL_NS ]]; then
+    local half
+    half=$(/usr/bin/python3 -c '
+import json,sys
+ok=[j for j in map(json.loads, open(sys.argv[1])) if j["target"]==sys.argv[2]
+    and j["scenario"]=="fanout" and j["loss"]<=0.01 and j.get("failed",0)==0 and j["worker_cpu"]>0]
+print(min(ok, key=lambda j: abs(j["worker_cpu"]-0.5))["subscribers"] if ok else 0)' "$LINES" "$t")
+    if ((half > 0)); then
+      echo "bench: $t: latency at $half subscribers, halt-polling $HALT_POLL_NS ns then 0" >&2
+      lat_step "$t-poll" "$half"
+      echo 0 >"$HALT_POLL"
+      lat_step "$t-nopoll" "$half"
+      echo "$HALT_POLL_NS" >"$HALT_POLL"
+    fi
+  fi
   if [[ ${SRTP:-both} != cm ]]; then
     echo "bench: $t: AES-GCM at the clean AES-CM load ($maxsubs subscribers)" >&2
     lg "$t-gcm" --scenario fanout --srtp gcm --start "$(( maxsubs > 0 ? maxsubs : 1 ))" \
@@ -260,7 +295,7 @@ if [[ -z ${PROFILE:-} && " ${TARGETS:-ours janus} " == *" janus "* ]]; then
 fi
 if [[ -z ${PROFILE:-} ]]; then
   /usr/bin/python3 "$ROOT/bench/report.py" "$LINES" "$OUT" "$(nproc)" \
-    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+    "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" "$HALT_POLL_NS"
   exit 0
 fi
 

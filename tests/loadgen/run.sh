@@ -17,8 +17,9 @@ trap 'rm -rf "$OUT"' EXIT
 # run NAME ARGS...: one bench/run.sh partial run, JSON kept in $OUT/NAME.json
 run() {
   local name=$1; shift
+  # BENCH_HALT_POLL_NS empty: a test leaves the machine's idle setting alone.
   env "$@" TARGETS=ours BUILD="$BUILD" BENCH_OUT="$OUT/$name.json" BENCH_LOGS="$OUT/logs-$name" \
-    LG_TIMEOUT=120 bash bench/run.sh > "$OUT/$name.log" 2>&1
+    BENCH_HALT_POLL_NS= LG_TIMEOUT=120 bash bench/run.sh > "$OUT/$name.log" 2>&1
   echo "--- $name: exit $?, last lines:"
   tail -4 "$OUT/$name.log"
 }
