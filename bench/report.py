@@ -171,6 +171,6 @@ for t, sm in (("ours", ours), ("janus", janus)):
         print(f"note: {t}: in a fan-out step the generator fell more than 250 ms behind its"
               " publishing schedule (its core was saturated or descheduled): steps from there on"
               " do not count, so the subscriber count is a lower bound")
-json.dump({"machine": {"cpus": int(ncpu), "model": model, "guest_halt_poll_ns": halt_poll}, "ours": ours, "janus": janus,
-           "physloop": phys, "steps": lines}, open(out, "w"), indent=1)
+json.dump({"machine": {"cpus": int(ncpu), "model": model, "guest_halt_poll_ns": halt_poll},
+           "ours": ours, "janus": janus, "physloop": phys, "steps": lines}, open(out, "w"), indent=1)
 print(f"results: {out}")

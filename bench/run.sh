@@ -70,7 +70,7 @@ HALT_POLL=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 HALT_POLL_NS=${BENCH_HALT_POLL_NS-$(sed -n 's/^vc_worker_guest_halt_poll_ns: *//p' \
   "$ROOT/ansible/roles/worker/defaults/main.yml")}
 HALT_POLL_WAS=
-if [[ -w $HALT_POLL && -n $HALT_POLL_NS && -z ${PROFILE:-} ]]; then
+if [[ -w $HALT_POLL && $HALT_POLL_NS =~ ^[0-9]+$ && -z ${PROFILE:-} ]]; then
   HALT_POLL_WAS=$(<"$HALT_POLL")
   echo "$HALT_POLL_NS" >"$HALT_POLL"
 else
