@@ -27,6 +27,19 @@ uint64_t vc_now_us(void);
 /* The calling thread's CPU time in nanoseconds (a system call: not per
  * packet). */
 uint64_t vc_thread_cpu_ns(void);
+/* A CPU meter around a piece of work: t0 = vc_cpu_meter_begin(on) reads
+ * the thread's clock only when on (else 0: no system call), and
+ * vc_cpu_meter_end(&sum, t0) adds the time since t0 to sum if it was read. */
+static inline uint64_t vc_cpu_meter_begin(int on)
+{
+    return on ? vc_thread_cpu_ns() : 0;
+}
+
+static inline void vc_cpu_meter_end(uint64_t *sum, uint64_t t0)
+{
+    if (t0 != 0)
+        *sum += vc_thread_cpu_ns() - t0;
+}
 
 /* True if s (len bytes) consists only of [a-z0-9-] and is 1..max long. */
 int vc_is_token(const char *s, size_t len, size_t max);

@@ -62,13 +62,13 @@ static void mw_peer_set_state(mw_peer_t *p, mw_peer_state_t s)
 static gboolean mw_peer_on_gathered_idle(gpointer data)
 {
     mw_peer_t *p = data;
-    uint64_t t0 = mw_peer_work_begin(p);
+    uint64_t t0 = vc_cpu_meter_begin(p->work_open);
 
     g_source_unref(p->gathered_idle);
     p->gathered_idle = NULL;
     if (p->cb->on_gathered)
         p->cb->on_gathered(p, p->user);
-    mw_peer_work_end(p, t0);
+    vc_cpu_meter_end(&p->work_ns, t0);
     return G_SOURCE_REMOVE;
 }
 
@@ -248,12 +248,12 @@ static void mw_peer_on_selected_pair(NiceAgent *agent, guint stream, guint compo
 static gboolean mw_peer_on_dtls_timer(gpointer data)
 {
     mw_peer_t *p = data;
-    uint64_t t0 = mw_peer_work_begin(p);
+    uint64_t t0 = vc_cpu_meter_begin(p->work_open);
 
     g_source_unref(p->dtls_timer);
     p->dtls_timer = NULL;
     mw_peer_dtls_after(p, mw_dtls_handle_timeout(p->dtls));
-    mw_peer_work_end(p, t0);
+    vc_cpu_meter_end(&p->work_ns, t0);
     return G_SOURCE_REMOVE;
 }
 

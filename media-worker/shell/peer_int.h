@@ -12,7 +12,6 @@
 #include <gio/gio.h>
 #include <nice/agent.h>
 
-#include "common/util.h"
 #include "media-worker/shell/dtls.h"
 #include "media-worker/shell/peer.h"
 #include "media-worker/shell/shard.h"
@@ -111,19 +110,6 @@ typedef struct {
     mw_peer_io_stats_t st;
 } mw_peer_tx_pool_t;
 extern mw_peer_tx_pool_t mw_tx;
-
-/* The thread's CPU clock around a callback of a peer whose join work is
- * metered; 0 (no system call) for the others. */
-static inline uint64_t mw_peer_work_begin(const mw_peer_t *p)
-{
-    return p->work_open ? vc_thread_cpu_ns() : 0;
-}
-
-static inline void mw_peer_work_end(mw_peer_t *p, uint64_t t0)
-{
-    if (t0 != 0)
-        p->work_ns += vc_thread_cpu_ns() - t0;
-}
 
 /* peer.c */
 void mw_peer_dtls_after(mw_peer_t *p, mw_dtls_state_t st);

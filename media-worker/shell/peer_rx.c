@@ -17,6 +17,7 @@
 #include <stun/usages/ice.h>
 
 #include "common/log.h"
+#include "common/util.h"
 #include "media-worker/shell/dtls.h"
 #include "media-worker/shell/peer.h"
 #include "media-worker/shell/peer_int.h"
@@ -217,9 +218,9 @@ static void mw_peer_rx_read(mw_peer_t *p)
 
 static void mw_peer_rx_drain(mw_peer_t *p)
 {
-    uint64_t t0 = mw_peer_work_begin(p);
+    uint64_t t0 = vc_cpu_meter_begin(p->work_open);
     mw_peer_rx_read(p);
-    mw_peer_work_end(p, t0);
+    vc_cpu_meter_end(&p->work_ns, t0);
 }
 
 uint64_t mw_peer_rx_stamp_ns(void)

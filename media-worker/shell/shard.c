@@ -27,24 +27,12 @@ struct mw_shard {
     uint64_t cpu_ns; /* thread CPU in queries and dispatches while metered */
 };
 
-/* The thread's CPU clock while someone meters s, else 0 (no system call). */
-static uint64_t mw_shard_clock(const mw_shard_t *s)
-{
-    return s->meters > 0 ? vc_thread_cpu_ns() : 0;
-}
-
-static void mw_shard_bill(mw_shard_t *s, uint64_t t0)
-{
-    if (t0 != 0)
-        s->cpu_ns += vc_thread_cpu_ns() - t0;
-}
-
 /* Asks the child what it waits for and mirrors its fds in the epoll set
  * (system calls only when that set changed). */
 static void mw_shard_query(mw_shard_t *s)
 {
     gint timeout;
-    uint64_t t0 = mw_shard_clock(s);
+    uint64_t t0 = vc_cpu_meter_begin(s->meters > 0);
 
     s->ready = g_main_context_prepare(s->child, &s->prio);
     for (;;) {
@@ -76,7 +64,7 @@ static void mw_shard_query(mw_shard_t *s)
     }
     s->deadline_us = timeout < 0 ? -1 : g_get_monotonic_time() + (gint64)timeout * 1000;
     s->prepared = 1;
-    mw_shard_bill(s, t0);
+    vc_cpu_meter_end(&s->cpu_ns, t0);
 }
 
 static gboolean mw_shard_prepare(GSource *src, gint *timeout)
@@ -110,14 +98,14 @@ static gboolean mw_shard_check(GSource *src)
 static gboolean mw_shard_dispatch(GSource *src, GSourceFunc cb, gpointer data)
 {
     mw_shard_t *s = (mw_shard_t *)src;
-    uint64_t t0 = mw_shard_clock(s);
+    uint64_t t0 = vc_cpu_meter_begin(s->meters > 0);
 
     if (s->nfds > 0)
         g_poll(s->fds, (guint)s->nfds, 0);
     if (g_main_context_check(s->child, s->prio, s->fds, s->nfds))
         g_main_context_dispatch(s->child);
     s->prepared = 0;
-    mw_shard_bill(s, t0);
+    vc_cpu_meter_end(&s->cpu_ns, t0);
     return G_SOURCE_CONTINUE;
 }
 

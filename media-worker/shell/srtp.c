@@ -784,7 +784,6 @@ static srtp_t mw_srtp_lib(mw_srtp_t *s, int inbound)
     return *slot;
 }
 
-/* Protects an RTP packet in place. */
 void mw_srtp_prefetch(const mw_srtp_t *s, int stage)
 {
     const mw_srtp_fast_t *f = s->fast;
@@ -802,6 +801,7 @@ void mw_srtp_prefetch(const mw_srtp_t *s, int stage)
     }
 }
 
+/* Protects an RTP packet in place. */
 int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
 {
     int n;
