@@ -1,10 +1,39 @@
 #!/usr/bin/python3
 """Turns the load generator's JSON lines into the bench table and one JSON
-file: bench/report.py results.jsonl out.json ncpu cpu-model [halt-poll-ns]"""
+file: bench/report.py results.jsonl out.json ncpu cpu-model [halt-poll-ns].
+bench/run.sh asks it which fan-out step to measure next, so that it picks
+the steps the table reports: bench/report.py --max|--half results.jsonl
+target prints the subscribers of the largest clean step or of the clean
+step nearest half a core (0 if none)."""
 import json
 import sys
 
-lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+
+def clean_steps(fan):
+    # A step counts only if nobody failed to join: a participant that never
+    # connected sends and receives nothing, so it hides as zero loss.
+    # ... and only while the generator kept its publishers' schedule.
+    return [j for j in fan if j["loss"] <= 0.01 and j["failed"] == 0 and j["subscribers"] > 0
+            and j.get("lg_late_ms", 0) <= 250]
+
+
+def nearest_half_cpu(ok):
+    # The clean step whose target CPU was nearest half a core: "50 % load"
+    # read as utilization, where the loss-only maximum is reached by
+    # queueing (and so batching) far past a full core's worth of work.
+    half = [j for j in ok if j["worker_cpu"] > 0 and j.get("lat_samples", 1) > 0]
+    return min(half, key=lambda j: abs(j["worker_cpu"] - 0.5)) if half else None
+
+
+lines = [json.loads(l) for l in open(sys.argv[2 if sys.argv[1].startswith("--") else 1])
+         if l.startswith("{")]
+if sys.argv[1] in ("--max", "--half"):
+    ok = clean_steps([j for j in lines if j["target"] == sys.argv[3]
+                      and j["scenario"] == "fanout"])
+    step = (max(ok, key=lambda j: j["subscribers"], default=None) if sys.argv[1] == "--max"
+            else nearest_half_cpu(ok))
+    print(step["subscribers"] if step else 0)
+    sys.exit(0)
 out, ncpu, model = sys.argv[2], sys.argv[3], sys.argv[4].strip()
 # The guest halt-polling window the run set (empty: the machine's own).
 halt_poll = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5] else None
@@ -12,11 +41,7 @@ halt_poll = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5] else None
 
 def summarize(target):
     fan = [j for j in lines if j["target"] == target and j["scenario"] == "fanout"]
-    # A step counts only if nobody failed to join: a participant that never
-    # connected sends and receives nothing, so it hides as zero loss.
-    # ... and only while the generator kept its publishers' schedule.
-    ok = [j for j in fan if j["loss"] <= 0.01 and j["failed"] == 0 and j["subscribers"] > 0
-          and j.get("lg_late_ms", 0) <= 250]
+    ok = clean_steps(fan)
     saturated = any(j.get("lg_late_ms", 0) > 250 for j in fan)
     gcm = [j for j in lines if j["target"] == target + "-gcm" and j["failed"] == 0]
     lat = [j for j in lines if j["target"] == target + "-lat"]
@@ -59,12 +84,8 @@ def summarize(target):
     if gcm and gcm[-1]["worker_cpu"] > 0:
         s["gcm_pps_per_core"] = gcm[-1]["fwd_pps"] / gcm[-1]["worker_cpu"]
         s["gcm_loss"] = gcm[-1]["loss"]
-    # The ramp's clean step whose target CPU was nearest half a core: "50 %
-    # load" read as utilization, where the loss-only maximum is reached by
-    # queueing (and so batching) far past a full core's worth of work.
-    half = [j for j in ok if j["worker_cpu"] > 0 and j.get("lat_samples", 1) > 0]
-    if half:
-        h = min(half, key=lambda j: abs(j["worker_cpu"] - 0.5))
+    h = nearest_half_cpu(ok)
+    if h:
         s.update({"lat50cpu_us_p50": h["lat_us_p50"], "lat50cpu_us_p99": h["lat_us_p99"],
                   "lat50cpu_subscribers": h["subscribers"],
                   "lat50cpu_cpu_pct": 100 * h["worker_cpu"]})

@@ -215,24 +215,14 @@ run_target() {
   udp_left "$t"
   [[ ${ONLY:-} == fanout ]] && return 0
   # Latency at half the largest subscriber count that stayed under 1% loss.
-  maxsubs=$(/usr/bin/python3 -c '
-import json,sys
-best=0
-for l in open(sys.argv[1]):
-    j=json.loads(l)
-    if j["target"]==sys.argv[2] and j["scenario"]=="fanout" and j["loss"]<=0.01 and j.get("failed",0)==0: best=max(best,j["subscribers"])
-print(best)' "$LINES" "$t")
+  maxsubs=$(/usr/bin/python3 "$ROOT/bench/report.py" --max "$LINES" "$t")
   echo "bench: $t: latency at 50% load ($((maxsubs / 2)) subscribers)" >&2
   lat_step "$t" "$(( maxsubs / 2 > 0 ? maxsubs / 2 : 1 ))"
   # What the idle setting is worth: the ramp's step nearest half a core,
   # once more with it and once with the vCPU halting at once.
   if [[ -n $HALT_POLL_NS ]]; then
     local half
-    half=$(/usr/bin/python3 -c '
-import json,sys
-ok=[j for j in map(json.loads, open(sys.argv[1])) if j["target"]==sys.argv[2]
-    and j["scenario"]=="fanout" and j["loss"]<=0.01 and j.get("failed",0)==0 and j["worker_cpu"]>0]
-print(min(ok, key=lambda j: abs(j["worker_cpu"]-0.5))["subscribers"] if ok else 0)' "$LINES" "$t")
+    half=$(/usr/bin/python3 "$ROOT/bench/report.py" --half "$LINES" "$t")
     if ((half > 0)); then
       echo "bench: $t: latency at $half subscribers, halt-polling $HALT_POLL_NS ns then 0" >&2
       lat_step "$t-poll" "$half"
