@@ -81,6 +81,10 @@ def summarize(target):
         if b["subscribers"] > a["subscribers"] and b["worker_rss_kb"] > 0:
             s["rss_kb_per_subscriber"] = (b["worker_rss_kb"] - a["worker_rss_kb"]) / (
                 b["subscribers"] - a["subscribers"])
+    split = [j for j in lines if j["target"] == target + "-split" and j["failed"] == 0]
+    if split and split[-1]["worker_cpu"] > 0:
+        s["split_pps_per_core"] = split[-1]["fwd_pps"] / split[-1]["worker_cpu"]
+        s["split_loss_pct"] = 100 * split[-1]["loss"]
     if gcm and gcm[-1]["worker_cpu"] > 0:
         s["gcm_pps_per_core"] = gcm[-1]["fwd_pps"] / gcm[-1]["worker_cpu"]
         s["gcm_loss"] = gcm[-1]["loss"]
@@ -125,6 +129,8 @@ rows = [
     ("fan-out: forwarded pps at that load", "fanout_fwd_pps", "%.0f", 1),
     ("forwarded pps per worker core", "pps_per_core", "%.0f", 1),
     ("  same load, AES-GCM offered: pps per core", "gcm_pps_per_core", "%.0f", 1),
+    ("  same load, trains split: pps per core [3]", "split_pps_per_core", "%.0f", 1),
+    ("  same load, trains split: loss (%)", "split_loss_pct", "%.2f", -1),
     ("fan-out at <1% loss and p50 <= 10 ms (subs)", "fanout_max_subscribers_p50_10ms", "%.0f", 1),
     ("  forwarded pps per worker core there", "pps_per_core_p50_10ms", "%.0f", 1),
     ("meetings of 8 at <1% loss (rooms)", "meeting_rooms_of_8", "%.0f", 1),
@@ -170,6 +176,11 @@ if ours.get("join_cpu_self"):
 if ours.get("lat50cpu_nopoll_us_p50") is not None:
     print("[2] the ramp step nearest 50 % CPU once more, then again with idle vCPUs halting at"
           " once (guest_halt_poll_ns 0): a halted vCPU is woken through the hypervisor")
+if ours.get("split_pps_per_core") is not None:
+    print("[3] the generator's subscribers take a UDP GSO train as one message (UDP_GRO), as a"
+          " NIC with UDP segmentation offload takes it from the server; re-run with them"
+          " splitting trains: over loopback the kernel then runs a receive per datagram on the"
+          " target's core")
 for t, sm in (("ours", ours), ("janus", janus)):
     if sm.get("fanout_generator_limited"):
         print(f"{t}: the fan-out ramp ended on the generator (97 % of its core), not on loss:"
@@ -181,12 +192,16 @@ if phys:
                         ("uring", "the same, a send with the address on a fixed file"),
                         ("shared", "one socket, one sendmmsg for all destinations"),
                         ("raw", "one raw socket, one sendmmsg, own UDP/IP headers"),
-                        ("gso", "UDP GSO trains of 8 per destination")):
+                        ("gso", "UDP GSO trains of 8 per destination, split on receipt"),
+                        ("gso-gro", "the same, receivers take a train whole (UDP_GRO)")):
         if shape in phys:
             print(f"  {shape:11} {phys[shape]:>10.0f} pps per core  ({what})")
     if "uring" in phys and ours.get("pps_per_core"):
         print(f"  ours: {100 * ours['pps_per_core'] / phys['uring']:.0f} % of the io_uring"
-              " ceiling (the shape of the worker's sends)")
+              " ceiling (the worker's sends at moderate load, one datagram each)")
+    if "gso-gro" in phys and ours.get("pps_per_core"):
+        print(f"  ours: {100 * ours['pps_per_core'] / phys['gso-gro']:.0f} % of the GSO ceiling"
+              " (the worker's sends at saturation are trains, of varying length)")
 for t, sm in (("ours", ours), ("janus", janus)):
     if sm.get("generator_saturated"):
         print(f"note: {t}: in a fan-out step the generator fell more than 250 ms behind its"

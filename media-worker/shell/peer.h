@@ -146,14 +146,20 @@ void mw_peer_io_stats(mw_peer_io_stats_t *out);
  * source on ctx for all peers instead of one per peer, which GLib walks
  * every iteration), and the browser's STUN checks on it are answered here
  * (libnice's STUN code); libnice no longer reads that socket. Returns 0 or
- * -1 (libnice keeps receiving). Stop after every peer is freed. stamps:
- * ask the kernel for each datagram's receive time (SO_TIMESTAMPNS), read
- * with mw_peer_rx_stamp_ns() from the receive callbacks (tools). ctx NULL:
+ * -1 (libnice keeps receiving). Stop after every peer is freed. flags
+ * (tools): MW_PEER_RX_STAMPS asks the kernel for each datagram's receive
+ * time (SO_TIMESTAMPNS), read with mw_peer_rx_stamp_ns() from the receive
+ * callbacks; MW_PEER_RX_GRO sets UDP_GRO on each socket, so that a UDP GSO
+ * train sent over loopback reaches the socket as one message (the kernel
+ * does not split it into datagrams, which would charge the sender's core
+ * with a receive stack per datagram that a NIC with segmentation offload
+ * never runs) and is split here into its datagrams. ctx NULL:
  * no source; the caller drains on its own clock with mw_peer_fast_rx_poll()
  * (the load generator: arriving datagrams then never wake it), which calls
  * between(arg), when given, after each ready peer (so a long drain need not
  * hold back the caller's own sending). */
-int mw_peer_fast_rx_start(GMainContext *ctx, int stamps);
+enum { MW_PEER_RX_STAMPS = 1, MW_PEER_RX_GRO = 2 };
+int mw_peer_fast_rx_start(GMainContext *ctx, int flags);
 void mw_peer_fast_rx_poll(void (*between)(void *), void *arg);
 void mw_peer_fast_rx_stop(void);
 /* The kernel receive time (CLOCK_REALTIME ns) of the datagram being

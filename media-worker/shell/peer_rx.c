@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -24,8 +27,13 @@
 #include "media-worker/shell/srtp.h"
 #include "media-worker/shell/stun_known.h"
 
-#define MW_RX_BATCH 32 /* datagrams per recvmmsg() */
-#define MW_RX_ROUNDS 2 /* recvmmsg() calls per peer per wake-up (fairness) */
+#define MW_RX_BATCH 32      /* datagrams per recvmmsg() */
+#define MW_RX_ROUNDS 2      /* recvmmsg() calls per peer per wake-up (fairness) */
+#define MW_RX_GRO_MAX 65535 /* one coalesced message: a whole UDP GSO train */
+
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
 
 /* The worker-wide fast receive path: one epoll set with the selected socket
  * of every connected peer, one GLib source for it, recvmmsg() batches, and
@@ -46,8 +54,12 @@ static struct {
     uint64_t stamp_ns;
     union {
         struct cmsghdr align;
-        uint8_t b[CMSG_SPACE(sizeof(struct timespec))];
+        uint8_t b[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(int))];
     } ctl[MW_RX_BATCH];
+    /* MW_PEER_RX_GRO (tools): UDP_GRO on each socket, so that a sender's
+     * UDP GSO train over loopback stays one message (gro: MW_RX_BATCH
+     * buffers of MW_RX_GRO_MAX), split here at its segment size. */
+    uint8_t (*gro)[MW_RX_GRO_MAX];
 } mw_rx = {.epfd = -1};
 
 /* RFC 5761 4 / RFC 7983: SRTP or SRTCP (first byte 128..191). */
@@ -150,17 +162,36 @@ static void mw_peer_rx_stun(mw_peer_t *p, const uint8_t *b, size_t len,
         p->stats.dropped++;
 }
 
-/* The SO_TIMESTAMPNS stamp of a received message in ns, 0 if none. */
-static uint64_t mw_peer_cmsg_stamp(struct msghdr *h)
+/* A received message's SO_TIMESTAMPNS stamp in ns (0 if none) and its
+ * UDP_GRO segment size (0 if it is one datagram). */
+static uint64_t mw_peer_cmsg_read(struct msghdr *h, size_t *seg)
 {
+    uint64_t stamp = 0;
+    *seg = 0;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof(ts));
-            return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+            stamp = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+        } else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int g;
+            memcpy(&g, CMSG_DATA(c), sizeof(g));
+            *seg = g > 0 ? (size_t)g : 0;
         }
     }
-    return 0;
+    return stamp;
+}
+
+/* One received datagram on the fast path: STUN or the demux. */
+static void mw_peer_rx_one(mw_peer_t *p, const uint8_t *b, size_t len,
+                           const struct sockaddr_storage *from, socklen_t from_len)
+{
+    if (len > MW_PEER_PKT_MAX)
+        p->stats.dropped++; /* not ours */
+    else if (len > 0 && b[0] < 4)
+        mw_peer_rx_stun(p, b, len, from, from_len);
+    else
+        mw_peer_rx_datagram(p, b, len);
 }
 
 /* Reads what p's socket holds (a bounded number of batches; the epoll set
@@ -172,12 +203,14 @@ static void mw_peer_rx_read(mw_peer_t *p)
 
     for (int round = 0; round < MW_RX_ROUNDS; round++) {
         for (int i = 0; i < MW_RX_BATCH; i++) {
-            iov[i] = (struct iovec){.iov_base = mw_rx.buf[i], .iov_len = MW_PEER_PKT_MAX};
+            iov[i] = mw_rx.gro != NULL
+                         ? (struct iovec){.iov_base = mw_rx.gro[i], .iov_len = MW_RX_GRO_MAX}
+                         : (struct iovec){.iov_base = mw_rx.buf[i], .iov_len = MW_PEER_PKT_MAX};
             msg[i].msg_hdr = (struct msghdr){.msg_name = &mw_rx.from[i],
                                              .msg_namelen = sizeof(mw_rx.from[i]),
                                              .msg_iov = &iov[i],
                                              .msg_iovlen = 1};
-            if (mw_rx.stamps) {
+            if (mw_rx.stamps || mw_rx.gro != NULL) {
                 msg[i].msg_hdr.msg_control = mw_rx.ctl[i].b;
                 msg[i].msg_hdr.msg_controllen = sizeof(mw_rx.ctl[i].b);
             }
@@ -188,16 +221,18 @@ static void mw_peer_rx_read(mw_peer_t *p)
             return;
         mw_tx.st.recv_dgrams += (uint64_t)n;
         for (int i = 0; i < n && p->rx_fast; i++) {
-            const uint8_t *b = mw_rx.buf[i];
-            size_t len = msg[i].msg_len;
-            if (mw_rx.stamps)
-                mw_rx.stamp_ns = mw_peer_cmsg_stamp(&msg[i].msg_hdr);
+            const uint8_t *b = iov[i].iov_base;
+            size_t len = msg[i].msg_len, seg = 0;
+            if (msg[i].msg_hdr.msg_control != NULL)
+                mw_rx.stamp_ns = mw_peer_cmsg_read(&msg[i].msg_hdr, &seg);
             if (msg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-                p->stats.dropped++; /* over MW_PEER_PKT_MAX: not ours */
-            } else if (len > 0 && b[0] < 4) {
-                mw_peer_rx_stun(p, b, len, &mw_rx.from[i], msg[i].msg_hdr.msg_namelen);
+                p->stats.dropped++; /* over the buffer: not ours */
+            } else if (seg > 0 && seg < len) {
+                for (size_t off = 0; off < len && p->rx_fast; off += seg)
+                    mw_peer_rx_one(p, b + off, len - off < seg ? len - off : seg, &mw_rx.from[i],
+                                   msg[i].msg_hdr.msg_namelen);
             } else {
-                mw_peer_rx_datagram(p, b, len);
+                mw_peer_rx_one(p, b, len, &mw_rx.from[i], msg[i].msg_hdr.msg_namelen);
             }
             /* Bounded batching: copies do not wait for the rest of a long
              * loop turn (latency), only for what fits in max_wait_us. */
@@ -266,10 +301,11 @@ void mw_peer_rx_fast_begin(mw_peer_t *p)
         VC_WARN("peer %s: epoll_ctl: %s (libnice keeps receiving)", p->ufrag, strerror(errno));
         return;
     }
-    if (mw_rx.stamps) {
-        int on = 1;
+    int on = 1;
+    if (mw_rx.stamps)
         setsockopt(p->tx_fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
-    }
+    if (mw_rx.gro != NULL && setsockopt(p->tx_fd, SOL_UDP, UDP_GRO, &on, sizeof(on)) < 0)
+        VC_WARN("peer %s: UDP_GRO: %s", p->ufrag, strerror(errno));
     nice_agent_attach_recv(p->agent, p->stream, MW_PEER_COMPONENT, mw_rx.park, mw_peer_on_recv, p);
     p->rx_fast = 1;
 }
@@ -284,12 +320,14 @@ void mw_peer_rx_fast_end(mw_peer_t *p)
 }
 
 /* Starts the fast receive path on ctx. */
-int mw_peer_fast_rx_start(GMainContext *ctx, int stamps)
+int mw_peer_fast_rx_start(GMainContext *ctx, int flags)
 {
     static const uint16_t known[] = MW_STUN_KNOWN_ATTRIBUTES;
     if (mw_rx.epfd >= 0)
         return 0;
-    mw_rx.stamps = stamps;
+    mw_rx.stamps = (flags & MW_PEER_RX_STAMPS) != 0;
+    if ((flags & MW_PEER_RX_GRO) && (mw_rx.gro = malloc(MW_RX_BATCH * MW_RX_GRO_MAX)) == NULL)
+        VC_WARN("peer: no memory for UDP_GRO buffers; datagrams one by one");
     mw_rx.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (mw_rx.epfd < 0) {
         VC_WARN("peer: epoll_create1: %s; libnice receives", strerror(errno));
@@ -322,6 +360,8 @@ void mw_peer_fast_rx_stop(void)
         g_source_unref(mw_rx.src);
     }
     g_main_context_unref(mw_rx.park);
+    free(mw_rx.gro);
+    mw_rx.gro = NULL;
     close(mw_rx.epfd);
     mw_rx.epfd = -1;
     mw_rx.src = NULL;

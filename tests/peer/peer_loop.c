@@ -1,6 +1,10 @@
 /* peer_loop: two mw_peer on one GLib main loop over 127.0.0.1 (run inside
  * `unshare -n`): ICE, DTLS (one server, one client), then RTP and RTCP both
- * ways, checked after decryption; then close_notify. Exits 0 on success. */
+ * ways, checked after decryption; then close_notify. Twice: packets one by
+ * one through libnice, then as the worker sends (batched, UDP GSO trains)
+ * into the fast receive path as the load generator reads (kernel stamps,
+ * UDP_GRO: a train arrives as one message and is split). Exits 0 on
+ * success. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,7 @@ typedef struct {
     const char *why;
     int sent;
     int closing;
+    int fast; /* batched GSO sends into the fast path with UDP_GRO */
 } pl_test_t;
 
 struct pl_side {
@@ -152,6 +157,17 @@ static void pl_on_gathered(mw_peer_t *p, void *user)
     pl_exchange(t->b, t->a, 0);
 }
 
+/* Both sides' packets, then the flush (batched: one GSO train per run). */
+static gboolean pl_send_both(gpointer data)
+{
+    pl_test_t *t = data;
+    pl_send_all(t->a);
+    pl_send_all(t->b);
+    if (t->fast)
+        mw_peer_flush();
+    return G_SOURCE_REMOVE;
+}
+
 /* on_state: both connected -> send; failures end the test. */
 static void pl_on_state(mw_peer_t *p, mw_peer_state_t st, void *user)
 {
@@ -173,8 +189,14 @@ static void pl_on_state(mw_peer_t *p, mw_peer_state_t st, void *user)
     s->connected = 1;
     if (t->a->connected && t->b->connected && !t->sent) {
         t->sent = 1;
-        pl_send_all(t->a);
-        pl_send_all(t->b);
+        if (!t->fast) {
+            pl_send_both(t);
+        } else { /* once this callback is over: both on the fast path */
+            GSource *idle = g_idle_source_new();
+            g_source_set_callback(idle, pl_send_both, t, NULL);
+            g_source_attach(idle, g_main_loop_get_context(t->loop));
+            g_source_unref(idle);
+        }
     }
 }
 
@@ -192,6 +214,10 @@ static void pl_on_rtp(mw_peer_t *p, uint8_t *pkt, size_t len, void *user)
     seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
     if (len != pl_rtp(want, s->other->ssrc, seq) || memcmp(pkt, want, len) != 0) {
         pl_fail(s->t, "rtp content differs");
+        return;
+    }
+    if (s->t->fast && mw_peer_rx_stamp_ns() == 0) {
+        pl_fail(s->t, "no kernel receive stamp on the fast path");
         return;
     }
     s->rtp_rx++;
@@ -228,7 +254,7 @@ static const mw_peer_callbacks_t pl_cb = {
 };
 
 /* Runs the scenario; returns 0 on success. */
-static int pl_run(GMainContext *ctx)
+static int pl_run(GMainContext *ctx, int fast)
 {
     static const char *addrs[] = {"127.0.0.1"};
     pl_test_t t = {0};
@@ -238,7 +264,15 @@ static int pl_run(GMainContext *ctx)
         .ctx = ctx, .ice_addresses = addrs, .n_ice_addresses = 1, .port_min = 0, .port_max = 0};
     GSource *timer = g_timeout_source_new(PL_TIMEOUT_MS);
     mw_peer_stats_t sa, sb;
+    mw_peer_io_stats_t io0, io1;
 
+    t.fast = fast;
+    if (fast) {
+        if (mw_peer_fast_rx_start(ctx, MW_PEER_RX_STAMPS | MW_PEER_RX_GRO) != 0)
+            pl_fail(&t, "fast receive path");
+        mw_peer_set_batching(1);
+    }
+    mw_peer_io_stats(&io0);
     t.loop = g_main_loop_new(ctx, FALSE);
     t.a = &a;
     t.b = &b;
@@ -268,6 +302,13 @@ static int pl_run(GMainContext *ctx)
             (unsigned long long)sa.dropped, (unsigned long long)sa.srtp_errors);
         if (sa.rtp_out != PL_RTP_COUNT || sb.rtp_in != PL_RTP_COUNT || sb.rtcp_out != PL_RTCP_COUNT)
             pl_fail(&t, "stats");
+        /* Trains arrived whole: far fewer messages than datagrams. */
+        mw_peer_io_stats(&io1);
+        unsigned long long msgs = (unsigned long long)(io1.recv_dgrams - io0.recv_dgrams);
+        fprintf(stderr, "peer_loop: %s: %llu messages on the fast path for %d datagrams\n",
+                fast ? "batched, UDP_GRO" : "one by one", msgs, 2 * (PL_RTP_COUNT + PL_RTCP_COUNT));
+        if (fast && (msgs == 0 || msgs > (PL_RTP_COUNT + PL_RTCP_COUNT) / 2))
+            pl_fail(&t, "GSO trains not received as whole messages");
         /* mw_peer_free sends close_notify: b must see CLOSED. */
         t.closing = 1;
         mw_peer_free(a.p);
@@ -283,23 +324,33 @@ static int pl_run(GMainContext *ctx)
     mw_dtls_identity_free(a.id);
     mw_dtls_identity_free(b.id);
     g_main_loop_unref(t.loop);
+    if (fast) {
+        mw_peer_set_batching(0);
+        mw_peer_fast_rx_stop();
+    }
     if (t.failed)
         fprintf(stderr, "peer_loop: failed: %s\n", t.why);
     return t.failed ? -1 : 0;
 }
 
-/* One case, one summary line. */
+/* Both cases, one summary line. */
 int main(void)
 {
     GMainContext *ctx = g_main_context_new();
-    int rc;
+    int passed = 0, failed = 0;
 
     vc_log_init("peer-loop", VC_LOG_INFO);
-    rc = pl_run(ctx);
-    /* Let libnice's pending closures run before the context goes. */
-    while (g_main_context_iteration(ctx, FALSE))
-        ;
+    for (int fast = 0; fast <= 1; fast++) {
+        if (pl_run(ctx, fast) == 0)
+            passed++;
+        else
+            failed++;
+        /* Let libnice's pending closures run before the next case. */
+        while (g_main_context_iteration(ctx, FALSE))
+            ;
+    }
+    mw_peer_ice_stop();
     g_main_context_unref(ctx);
-    printf("peer_loop: %d passed, %d failed\n", rc == 0, rc != 0);
-    return rc == 0 ? 0 : 1;
+    printf("peer_loop: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
 }

@@ -86,6 +86,8 @@ struct lg {
     int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
     int rx_poll; /* drain the fast path every rx_poll media ticks, never woken by
                   * arrivals; 0: woken by them */
+    int rx_gro;  /* UDP_GRO on the subscribers' sockets: a GSO train stays one
+                  * message over loopback (see mw_peer_fast_rx_start) */
     unsigned rx_ticks;
     uint64_t pub_next_ns; /* when the next publisher's packet is due */
     double pacing;        /* video leaves at pacing x its bitrate; 0: a frame is one burst */

@@ -1161,7 +1161,7 @@ static void lg_usage(void)
                     "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
                     "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
                     "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1] [--rx-poll TICKS]\n"
-                    "  [--worker-log FILE]\n");
+                    "  [--rx-gro 0|1] [--worker-log FILE]\n");
 }
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
@@ -1193,6 +1193,7 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         {"pacing", 1, 0, 'G'},
         {"fast-rx", 1, 0, 'F'},
         {"rx-poll", 1, 0, 'Q'},
+        {"rx-gro", 1, 0, 'g'},
         {"worker-log", 1, 0, 'L'},
         {0, 0, 0, 0},
     };
@@ -1260,6 +1261,9 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         case 'F':
             lg->fast_rx = atoi(optarg) != 0;
             break;
+        case 'g':
+            lg->rx_gro = atoi(optarg) != 0;
+            break;
         case 'Q':
             lg->rx_poll = atoi(optarg) < 0 ? 0 : atoi(optarg);
             break;
@@ -1304,6 +1308,7 @@ int main(int argc, char **argv)
         .video_kbps = 1500,
         .fast_rx = 1,
         .rx_poll = 8, /* every 2 ms */
+        .rx_gro = 1,
     };
     vc_log_init("loadgen", VC_LOG_INFO);
     lg_opts(&lg, argc, argv);
@@ -1318,7 +1323,8 @@ int main(int argc, char **argv)
     /* Subscribers read with recvmmsg once connected (as the worker does),
      * each datagram with its kernel receive time for the latency probe. */
     if (lg.fast_rx)
-        mw_peer_fast_rx_start(lg.rx_poll ? NULL : lg.ctx, 1);
+        mw_peer_fast_rx_start(lg.rx_poll ? NULL : lg.ctx,
+                              MW_PEER_RX_STAMPS | (lg.rx_gro ? MW_PEER_RX_GRO : 0));
     /* Before the identity: its SSL_CTX fixes the offered SRTP profiles. */
     mw_srtp_set_gcm_allowed(lg.gcm);
     lg.id = mw_dtls_identity_new();

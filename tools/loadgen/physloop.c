@@ -13,7 +13,12 @@
  *               every destination's copy: what one shared UDP port per
  *               worker (ICE-lite style) would allow
  *   gso         one socket per destination, a UDP GSO train of 8 packets
- *               per destination: frame bursts
+ *               per destination: frame bursts (the receivers' kernel splits
+ *               each train into datagrams, on the sender's core)
+ *   gso-gro     the same with UDP_GRO on the receiving sockets: a train
+ *               reaches its receiver as one message, as it would cost the
+ *               sender one skb through a NIC with UDP segmentation offload
+ *               (the load generator's subscribers, --rx-gro 1)
  *   raw         one IPPROTO_RAW socket (needs CAP_NET_RAW), one sendmmsg()
  *               with our own IPv4/UDP headers carrying each destination
  *               socket's port: the shared shape without a shared port
@@ -45,6 +50,9 @@
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
 #endif
 
 #define PL_MAX_DESTS 256
@@ -94,11 +102,31 @@ static int pl_udp(void)
     return fd;
 }
 
+/* The datagrams in a received message: more than one when UDP_GRO kept a
+ * GSO train whole (its segment size in the control message). */
+static unsigned long long pl_segments(struct mmsghdr *m)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr); c != NULL;
+         c = CMSG_NXTHDR(&m->msg_hdr, c)) {
+        int seg;
+        if (c->cmsg_level != SOL_UDP || c->cmsg_type != UDP_GRO)
+            continue;
+        memcpy(&seg, CMSG_DATA(c), sizeof(seg));
+        if (seg > 0)
+            return (m->msg_len + (unsigned)seg - 1) / (unsigned)seg;
+    }
+    return 1;
+}
+
 /* The receiving host: drains every destination socket on its own core. */
 static void *pl_drain(void *arg)
 {
     pl_t *pl = arg;
-    uint8_t buf[16][PL_BUF];
+    uint8_t buf[16][PL_GSO_TRAIN * PL_BUF];
+    union {
+        struct cmsghdr align;
+        char b[CMSG_SPACE(sizeof(int))];
+    } ctl[16];
     struct iovec iov[16];
     struct mmsghdr m[16];
     struct epoll_event ev[64];
@@ -114,11 +142,16 @@ static void *pl_drain(void *arg)
         for (int i = 0; i < n; i++) {
             for (int k = 0; k < 16; k++) {
                 iov[k] = (struct iovec){buf[k], sizeof(buf[k])};
-                m[k].msg_hdr = (struct msghdr){.msg_iov = &iov[k], .msg_iovlen = 1};
+                m[k].msg_hdr = (struct msghdr){.msg_iov = &iov[k],
+                                               .msg_iovlen = 1,
+                                               .msg_control = ctl[k].b,
+                                               .msg_controllen = sizeof(ctl[k].b)};
             }
             int got = recvmmsg(ev[i].data.fd, m, 16, MSG_DONTWAIT, NULL);
-            if (got > 0)
-                __atomic_fetch_add(&pl->received, (unsigned long long)got, __ATOMIC_RELAXED);
+            unsigned long long dgrams = 0;
+            for (int k = 0; k < got; k++)
+                dgrams += pl_segments(&m[k]);
+            __atomic_fetch_add(&pl->received, dgrams, __ATOMIC_RELAXED);
         }
     }
     close(ep);
@@ -163,7 +196,7 @@ static int pl_round(pl_t *pl, const char *shape, uint16_t *seq)
     int raw = strcmp(shape, "raw") == 0;
     struct iovec iov[PL_MAX_DESTS * PL_GSO_TRAIN];
     struct mmsghdr m[PL_MAX_DESTS];
-    int train = strcmp(shape, "gso") == 0 ? PL_GSO_TRAIN : 1, sent = 0;
+    int train = strncmp(shape, "gso", 3) == 0 ? PL_GSO_TRAIN : 1, sent = 0;
     union {
         struct cmsghdr align;
         char b[CMSG_SPACE(sizeof(uint16_t))];
@@ -195,7 +228,7 @@ static int pl_round(pl_t *pl, const char *shape, uint16_t *seq)
             uint16_t seg = (uint16_t)seglen;
             memcpy(CMSG_DATA(c), &seg, sizeof(seg));
         }
-        if (strcmp(shape, "per-socket") == 0 || strcmp(shape, "gso") == 0)
+        if (strcmp(shape, "per-socket") == 0 || train > 1)
             if (sendmmsg(pl->tx[d], &m[d], 1, 0) == 1)
                 sent += train;
     }
@@ -232,7 +265,8 @@ static int pl_round(pl_t *pl, const char *shape, uint16_t *seq)
 int main(int argc, char **argv)
 {
     static pl_t pl;
-    int tx_cpu = 1, seconds = 2, gcm = 0;
+    int tx_cpu = 1, gcm = 0;
+    double seconds = 2;
     static const struct option opts[] = {
         {"dests", 1, 0, 'n'},  {"seconds", 1, 0, 's'}, {"tx-cpu", 1, 0, 't'},
         {"rx-cpu", 1, 0, 'r'}, {"srtp", 1, 0, 'c'},    {0, 0, 0, 0},
@@ -243,7 +277,7 @@ int main(int argc, char **argv)
         if (c == 'n')
             pl.n = atoi(optarg);
         else if (c == 's')
-            seconds = atoi(optarg);
+            seconds = atof(optarg);
         else if (c == 't')
             tx_cpu = atoi(optarg);
         else if (c == 'r')
@@ -256,8 +290,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (pl.n < 1 || pl.n > PL_MAX_DESTS || seconds < 1) {
-        fprintf(stderr, "physloop: --dests 1..%d, --seconds >= 1\n", PL_MAX_DESTS);
+    if (pl.n < 1 || pl.n > PL_MAX_DESTS || !(seconds >= 0.1 && seconds <= 3600)) {
+        fprintf(stderr, "physloop: --dests 1..%d, --seconds 0.1..3600\n", PL_MAX_DESTS);
         return 2;
     }
     if (mw_srtp_global_init() != 0)
@@ -284,7 +318,8 @@ int main(int argc, char **argv)
     pthread_create(&th, NULL, pl_drain, &pl);
     pl_pin(tx_cpu);
 
-    static const char *shapes[] = {"per-socket", "shared", "gso", "raw", "uring-msg", "uring"};
+    static const char *shapes[] = {"per-socket", "shared",    "gso",  "gso-gro",
+                                   "raw",        "uring-msg", "uring"};
     pl.ring_ok = io_uring_queue_init(PL_MAX_DESTS, &pl.ring, 0) == 0;
     int files_ok = pl.ring_ok && io_uring_register_files(&pl.ring, pl.tx, (unsigned)pl.n) == 0;
     fprintf(stderr, "physical loop: %d destinations, %s, 1.2 kB, sender on core %d\n", pl.n,
@@ -296,8 +331,11 @@ int main(int argc, char **argv)
             (strcmp(shapes[s], "uring-msg") == 0 && !pl.ring_ok) ||
             (strcmp(shapes[s], "uring") == 0 && !files_ok))
             continue;
+        int gro = strcmp(shapes[s], "gso-gro") == 0;
+        for (int d = 0; d < pl.n; d++)
+            setsockopt(pl.rx[d], SOL_UDP, UDP_GRO, &gro, sizeof(gro));
         unsigned long long dgrams = 0, rx0 = __atomic_load_n(&pl.received, __ATOMIC_RELAXED);
-        uint64_t end = pl_ns(CLOCK_MONOTONIC) + (uint64_t)seconds * 1000000000ull;
+        uint64_t end = pl_ns(CLOCK_MONOTONIC) + (uint64_t)(seconds * 1e9);
         uint64_t cpu0 = pl_ns(CLOCK_THREAD_CPUTIME_ID);
         while (pl_ns(CLOCK_MONOTONIC) < end)
             dgrams += (unsigned long long)pl_round(&pl, shapes[s], &seq);
