@@ -266,7 +266,7 @@ if [[ -n ${QUICK:-} ]]; then
   PHYS_SECONDS=0.5
 else
   FAN_ROOM=20
-  FAN=(--start 20 --step 40 --max-subs 2000 --subs-per-room $FAN_ROOM --window 5 --warmup 2)
+  FAN=(--start 20 --step 40 --max-subs 3000 --subs-per-room $FAN_ROOM --window 5 --warmup 2)
   MEET=(--start 1 --step 2 --max-steps 20 --window 5 --warmup 2)
   JOINS=(--joins 50 --subs-per-room 20)
   LATW=${LATW_S:-10}

@@ -144,6 +144,19 @@ static void lg_janus_join(lg_part_t *p)
                      NULL);
 }
 
+#define LG_JANUS_FEED_RETRIES 50 /* every LG_JANUS_FEED_RETRY_MS: 1 s */
+#define LG_JANUS_FEED_RETRY_MS 20
+
+static gboolean lg_janus_rejoin(gpointer data)
+{
+    lg_part_t *p = data;
+    g_source_unref(p->jretry);
+    p->jretry = NULL;
+    if (!p->failed)
+        lg_janus_join(p);
+    return G_SOURCE_REMOVE;
+}
+
 /* A plugin event: joined (publisher), attached + offer (subscriber), an
  * answer (publisher), or an error. */
 static void lg_janus_event(lg_part_t *p, json_t *m)
@@ -153,6 +166,18 @@ static void lg_janus_event(lg_part_t *p, json_t *m)
     const char *vr = json_string_value(json_object_get(data, "videoroom"));
     const char *jtype = json_string_value(json_object_get(jsep, "type"));
     const char *sdp = json_string_value(json_object_get(jsep, "sdp"));
+    /* 428 "No such feed": a publisher this side saw connected whose
+     * WebRTC Janus has not marked up yet (it lists a feed only then; as the
+     * DTLS client it finishes after us). Janus's own clients wait for the
+     * "publishers" event; the generator retries the join for a while. */
+    if (json_integer_value(json_object_get(data, "error_code")) == 428 && !p->publish &&
+        p->jretries < LG_JANUS_FEED_RETRIES) {
+        p->jretries++;
+        p->jretry = g_timeout_source_new(LG_JANUS_FEED_RETRY_MS);
+        g_source_set_callback(p->jretry, lg_janus_rejoin, p, NULL);
+        g_source_attach(p->jretry, p->lg->ctx);
+        return;
+    }
     if (json_object_get(data, "error")) {
         char why[512];
         snprintf(why, sizeof(why), "janus: %s", json_string_value(json_object_get(data, "error")));

@@ -61,9 +61,12 @@ typedef struct lg_part {
     lg_stream_t st[LG_MAX_STREAMS];
     size_t n_st;
     /* Janus: session, handle, our publisher feed id, the room publisher
-     * (by order) a meeting subscriber skips (-1: none), control handle. */
+     * (by order) a meeting subscriber skips (-1: none), control handle;
+     * a subscriber's join retries while a feed is not live yet and the
+     * timer of the next one. */
     uint64_t jsession, jhandle, jfeed;
-    int jskip, jctl, jctl_state;
+    int jskip, jctl, jctl_state, jretries;
+    GSource *jretry;
 } lg_part_t;
 
 typedef struct {

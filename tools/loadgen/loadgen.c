@@ -650,6 +650,10 @@ static void lg_part_free(lg_part_t *p)
         free(s);
         json_decref(j);
     }
+    if (p->jretry) {
+        g_source_destroy(p->jretry);
+        g_source_unref(p->jretry);
+    }
     mw_peer_free(p->peer);
     lg_ws_free(p->ws);
     g_free(p->offer);
