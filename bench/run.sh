@@ -191,10 +191,17 @@ udp_left() {
   echo "bench: $1: UDP sockets left after the generator: $n" >&2
 }
 
+# one_step TAG SUBS ARGS...: one fan-out step of SUBS subscribers (the
+# latency probe and the re-runs at a ramp's step), results tagged TAG.
+one_step() {
+  local tag=$1 subs=$2; shift 2
+  lg "$tag" --scenario fanout --start "$subs" --step 0 --subs-per-room "${FAN_ROOM}" \
+    --window "$LATW" --warmup 1 --ready-timeout 15 "$@"
+}
+
 # lat_step TARGET SUBS: the latency probe, one step of SUBS subscribers.
 lat_step() {
-  lg "$1-lat" --scenario fanout --srtp cm --start "$2" --step 0 \
-    --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15
+  one_step "$1-lat" "$2" --srtp cm
 }
 
 # run_target ours|janus: every scenario against one target.
@@ -222,8 +229,7 @@ run_target() {
   # target's core.
   if ((maxsubs > 0)) && [[ -z ${QUICK:-} ]]; then
     echo "bench: $t: $maxsubs subscribers again, receivers splitting GSO trains" >&2
-    lg "$t-split" --scenario fanout --srtp cm --start "$maxsubs" --step 0 \
-      --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15 --rx-gro 0
+    one_step "$t-split" "$maxsubs" --srtp cm --rx-gro 0
   fi
   # Latency at half the largest subscriber count that stayed under 1% loss.
   echo "bench: $t: latency at 50% load ($((maxsubs / 2)) subscribers)" >&2
@@ -243,8 +249,7 @@ run_target() {
   fi
   if [[ ${SRTP:-both} != cm ]]; then
     echo "bench: $t: AES-GCM at the clean AES-CM load ($maxsubs subscribers)" >&2
-    lg "$t-gcm" --scenario fanout --srtp gcm --start "$(( maxsubs > 0 ? maxsubs : 1 ))" \
-      --step 0 --subs-per-room "${FAN_ROOM}" --window "$LATW" --warmup 1 --ready-timeout 15
+    one_step "$t-gcm" "$(( maxsubs > 0 ? maxsubs : 1 ))" --srtp gcm
   fi
   echo "bench: $t: meetings of 8" >&2
   lg "$t" --scenario meeting --srtp cm "${MEET[@]}"
