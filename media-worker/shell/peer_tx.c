@@ -133,6 +133,7 @@ void mw_peer_tx_flush_one(mw_peer_t *p)
     unsigned first[MW_TX_QUEUE], nseg[MW_TX_QUEUE];
     int gso = 1;
 
+    mw_srtp_tags_finish(); /* a queued copy's tag may still be pending */
     if (p->n_txq == 0)
         return;
     unsigned nm = mw_peer_tx_build(p, gso, msg, iov, cbuf, first, nseg);
@@ -415,6 +416,7 @@ void mw_peer_io_stats(mw_peer_io_stats_t *out)
 /* Sends every queued copy of every peer. */
 void mw_peer_flush(void)
 {
+    mw_srtp_tags_finish();
     if (mw_ur != NULL && mw_tx.listed != NULL) {
         mw_peer_flush_uring();
         return;
@@ -431,6 +433,7 @@ void mw_peer_flush(void)
 /* Takes p off the list of peers with a queue (before it is freed). */
 void mw_peer_tx_unlist(mw_peer_t *p)
 {
+    mw_srtp_tags_finish(); /* before p's slots can be reused */
     if (p->tx_hold >= 0)
         mw_tx.free[mw_tx.n_free++] = (uint16_t)p->tx_hold;
     p->tx_hold = -1;
@@ -448,7 +451,10 @@ static int mw_peer_tx_queue_slot(mw_peer_t *p, uint16_t slot, size_t len, int rt
 {
     uint8_t *b = mw_tx.buf[slot];
     size_t n = len;
-    if ((rtcp ? mw_srtp_protect_rtcp(&p->srtp, b, &n) : mw_srtp_protect_rtp(&p->srtp, b, &n)) < 0) {
+    /* RTP's tag may wait for the next copy's: two are computed at once.
+     * Every path that sends or frees a queued slot finishes it first. */
+    if ((rtcp ? mw_srtp_protect_rtcp(&p->srtp, b, &n)
+              : mw_srtp_protect_rtp_defer(&p->srtp, b, &n)) < 0) {
         mw_tx.free[mw_tx.n_free++] = slot;
         p->stats.srtp_errors++;
         return -1;

@@ -6,15 +6,11 @@
 #include <string.h>
 #include <srtp2/srtp.h>
 
-/* The low-level SHA1 context lets HMAC reuse the keyed inner/outer states
- * per packet; OpenSSL 3 marks it deprecated but keeps it (and its SHA-NI /
- * AVX2 code). */
-#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include "common/util.h"
+#include "media-worker/shell/hmac_sha1.h"
 
 /* RFC 3711 3.3.2: a replay window of 1024 instead of the default 128 keeps
  * late video packets (NACK retransmissions, reordering) from being dropped. */
@@ -60,11 +56,11 @@ struct mw_srtp_fast {
     mw_srtp_rx_stream_t *rx; /* inbound sessions only: MW_SRTP_RX_STREAMS */
     int gcm;                 /* RFC 7714 AEAD_AES_128_GCM, else AES-CM + HMAC-SHA1-80 */
     EVP_CIPHER_CTX *aes;     /* AES-128-CTR or -GCM keyed with the session key */
-    SHA_CTX inner, outer;    /* HMAC-SHA1 states after the ipad / opad block */
+    mw_hmac_sha1_key_t auth; /* HMAC-SHA1 states after the ipad / opad block */
     uint8_t salt[14];
     /* SRTCP (RFC 3711 3.4, RFC 7714 9): its own session keys (labels 3-5) */
     EVP_CIPHER_CTX *c_aes;
-    SHA_CTX c_inner, c_outer;
+    mw_hmac_sha1_key_t c_auth;
     uint8_t c_salt[14];
     uint32_t c_index;          /* outbound: the next SRTCP index (from 1, as libsrtp2) */
     mw_srtcp_rx_stream_t *crx; /* inbound sessions only: MW_SRTP_RX_STREAMS */
@@ -193,9 +189,9 @@ static void mw_srtp_fast_free(mw_srtp_fast_t *f)
  * 0-2, RTCP 3-5), RFC 7714 11 for GCM (the 96-bit master salt zero-padded,
  * as libsrtp2 does; no auth key). */
 static int mw_srtp_fast_keys(const uint8_t *master, int gcm, uint8_t base, EVP_CIPHER_CTX **aes,
-                             SHA_CTX *inner, SHA_CTX *outer, uint8_t *salt_out)
+                             mw_hmac_sha1_key_t *auth, uint8_t *salt_out)
 {
-    uint8_t k[16], a[20], pad[64], salt[14] = {0};
+    uint8_t k[16], a[20], salt[14] = {0};
     int rc = -1;
     if (gcm) {
         memcpy(salt, master + 16, 12);
@@ -218,21 +214,11 @@ static int mw_srtp_fast_keys(const uint8_t *master, int gcm, uint8_t base, EVP_C
     if (!*aes || EVP_EncryptInit_ex(*aes, EVP_aes_128_ctr(), NULL, k, NULL) != 1)
         goto out;
     /* RFC 2104: H(K ^ opad, H(K ^ ipad, text)); the keyed first blocks once. */
-    memset(pad, 0x36, sizeof(pad));
-    for (size_t i = 0; i < sizeof(a); i++)
-        pad[i] ^= a[i];
-    SHA1_Init(inner);
-    SHA1_Update(inner, pad, sizeof(pad));
-    memset(pad, 0x5c, sizeof(pad));
-    for (size_t i = 0; i < sizeof(a); i++)
-        pad[i] ^= a[i];
-    SHA1_Init(outer);
-    SHA1_Update(outer, pad, sizeof(pad));
+    mw_hmac_sha1_key(auth, a, sizeof(a));
     rc = 0;
 out:
     OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(a, sizeof(a));
-    OPENSSL_cleanse(pad, sizeof(pad));
     return rc;
 }
 
@@ -246,8 +232,8 @@ static mw_srtp_fast_t *mw_srtp_fast_new(const uint8_t *master, int gcm, int inbo
         f->rx = vc_calloc(MW_SRTP_RX_STREAMS, sizeof(*f->rx));
         f->crx = vc_calloc(MW_SRTP_RX_STREAMS, sizeof(*f->crx));
     }
-    if (mw_srtp_fast_keys(master, gcm, 0x00, &f->aes, &f->inner, &f->outer, f->salt) < 0 ||
-        mw_srtp_fast_keys(master, gcm, 0x03, &f->c_aes, &f->c_inner, &f->c_outer, f->c_salt) < 0) {
+    if (mw_srtp_fast_keys(master, gcm, 0x00, &f->aes, &f->auth, f->salt) < 0 ||
+        mw_srtp_fast_keys(master, gcm, 0x03, &f->c_aes, &f->c_auth, f->c_salt) < 0) {
         mw_srtp_fast_free(f);
         return NULL;
     }
@@ -364,10 +350,50 @@ static int mw_srtp_gcm_seal(mw_srtp_fast_t *f, uint8_t *b, size_t *len, size_t h
     return 0;
 }
 
+/* A tag left for the next one (mw_srtp_protect_rtp_defer): its key,
+ * copied (the session may be gone by then), and the message, whose last 4
+ * bytes (the ROC) the tag overwrites. One per thread. */
+typedef struct {
+    mw_hmac_sha1_key_t key;
+    uint8_t *msg;
+    size_t len;
+} mw_srtp_pending_t;
+static __thread mw_srtp_pending_t mw_srtp_pend;
+
+/* RFC 3711 4.2: the 80-bit tag over b[0..n) (header, payload, ROC), in
+ * place of the ROC at b + n - 4. Deferred, it waits for a second tag to
+ * compute both at once (hmac_sha1.h). */
+static void mw_srtp_tag_rtp(const mw_srtp_fast_t *f, uint8_t *b, size_t n, int defer)
+{
+    mw_srtp_pending_t *p = &mw_srtp_pend;
+    if (!defer) {
+        mw_hmac_sha1_job_t j = {&f->auth, b, n, b + n - 4};
+        mw_hmac_sha1_run(&j, 1, MW_SRTP_TAG);
+    } else if (p->msg == NULL) {
+        p->key = f->auth, p->msg = b, p->len = n;
+    } else {
+        mw_hmac_sha1_job_t j[2] = {{&p->key, p->msg, p->len, p->msg + p->len - 4},
+                                   {&f->auth, b, n, b + n - 4}};
+        mw_hmac_sha1_run(j, 2, MW_SRTP_TAG);
+        p->msg = NULL;
+    }
+}
+
+void mw_srtp_tags_finish(void)
+{
+    mw_srtp_pending_t *p = &mw_srtp_pend;
+    if (p->msg != NULL) {
+        mw_hmac_sha1_job_t j = {&p->key, p->msg, p->len, p->msg + p->len - 4};
+        mw_hmac_sha1_run(&j, 1, MW_SRTP_TAG);
+        p->msg = NULL;
+    }
+}
+
 /* RFC 3711 3.3 / 4.1.1 / 4.2: encrypt the payload with AES-CM, append the
- * 80-bit HMAC-SHA1 tag over header, payload and ROC. Returns 0, -1 on a
- * malformed packet, 1 when the SSRC table is full (caller falls back). */
-static int mw_srtp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
+ * 80-bit HMAC-SHA1 tag over header, payload and ROC (now, or deferred).
+ * Returns 0, -1 on a malformed packet, 1 when the SSRC table is full
+ * (caller falls back). */
+static int mw_srtp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len, int defer)
 {
     size_t hl = mw_srtp_rtp_header_len(b, *len);
     if (hl == 0)
@@ -407,17 +433,11 @@ static int mw_srtp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
     if (EVP_EncryptInit_ex(f->aes, NULL, NULL, NULL, iv) != 1 ||
         EVP_EncryptUpdate(f->aes, b + hl, &out, b + hl, (int)(*len - hl)) != 1)
         return -1;
-    uint8_t rocb[4] = {(uint8_t)(roc >> 24), (uint8_t)(roc >> 16), (uint8_t)(roc >> 8),
-                       (uint8_t)roc};
-    uint8_t md[SHA_DIGEST_LENGTH];
-    SHA_CTX c = f->inner;
-    SHA1_Update(&c, b, *len);
-    SHA1_Update(&c, rocb, 4);
-    SHA1_Final(md, &c);
-    c = f->outer;
-    SHA1_Update(&c, md, sizeof(md));
-    SHA1_Final(md, &c);
-    memcpy(b + *len, md, MW_SRTP_TAG);
+    /* The ROC goes after the packet (in the trailer room) and the tag over it. */
+    uint8_t *r = b + *len;
+    r[0] = (uint8_t)(roc >> 24), r[1] = (uint8_t)(roc >> 16), r[2] = (uint8_t)(roc >> 8);
+    r[3] = (uint8_t)roc;
+    mw_srtp_tag_rtp(f, b, *len + 4, defer);
     *len += MW_SRTP_TAG;
     return 0;
 }
@@ -525,14 +545,8 @@ static int mw_srtp_fast_unprotect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
     }
     uint8_t rocb[4] = {(uint8_t)(roc >> 24), (uint8_t)(roc >> 16), (uint8_t)(roc >> 8),
                        (uint8_t)roc};
-    uint8_t md[SHA_DIGEST_LENGTH];
-    SHA_CTX c = f->inner;
-    SHA1_Update(&c, b, plen);
-    SHA1_Update(&c, rocb, 4);
-    SHA1_Final(md, &c);
-    c = f->outer;
-    SHA1_Update(&c, md, sizeof(md));
-    SHA1_Final(md, &c);
+    uint8_t md[20];
+    mw_hmac_sha1_two(&f->auth, b, plen, rocb, 4, md);
     if (CRYPTO_memcmp(md, b + plen, MW_SRTP_TAG) != 0)
         return -1;
     uint8_t iv[16];
@@ -596,12 +610,7 @@ static void mw_srtcp_cm_iv(const mw_srtp_fast_t *f, const uint8_t *b, uint32_t i
 /* HMAC-SHA1 of b[0..n) with the SRTCP auth key. */
 static void mw_srtcp_hmac(const mw_srtp_fast_t *f, const uint8_t *b, size_t n, uint8_t *md)
 {
-    SHA_CTX c = f->c_inner;
-    SHA1_Update(&c, b, n);
-    SHA1_Final(md, &c);
-    c = f->c_outer;
-    SHA1_Update(&c, md, SHA_DIGEST_LENGTH);
-    SHA1_Final(md, &c);
+    mw_hmac_sha1_two(&f->c_auth, b, n, NULL, 0, md);
 }
 
 /* RFC 3711 3.4 (AES-CM + HMAC-SHA1-80) and RFC 7714 9 (GCM): SRTCP in
@@ -634,7 +643,7 @@ static int mw_srtcp_fast_protect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
         *len = n + 20;
         return 0;
     }
-    uint8_t iv[16], md[SHA_DIGEST_LENGTH];
+    uint8_t iv[16], md[20];
     mw_srtcp_cm_iv(f, b, idx, iv);
     if (EVP_EncryptInit_ex(f->c_aes, NULL, NULL, NULL, iv) != 1 ||
         EVP_EncryptUpdate(f->c_aes, b + 8, &out, b + 8, (int)(n - 8)) != 1)
@@ -690,7 +699,7 @@ static int mw_srtcp_fast_unprotect(mw_srtp_fast_t *f, uint8_t *b, size_t *len)
             EVP_CipherFinal_ex(f->c_aes, b + body, &fin) != 1)
             return -1;
     } else {
-        uint8_t md[SHA_DIGEST_LENGTH], iv[16];
+        uint8_t md[20], iv[16];
         mw_srtcp_hmac(f, b, body + 4, md);
         if (CRYPTO_memcmp(md, b + body + 4, MW_SRTP_TAG) != 0)
             return -1;
@@ -791,8 +800,7 @@ void mw_srtp_prefetch(const mw_srtp_t *s, int stage)
         return;
     if (stage == 0) {
         __builtin_prefetch(&f->aes);
-        __builtin_prefetch(&f->inner);
-        __builtin_prefetch(&f->outer);
+        __builtin_prefetch(&f->auth);
         __builtin_prefetch(&f->st);
     } else {
         if (f->st != NULL)
@@ -801,15 +809,15 @@ void mw_srtp_prefetch(const mw_srtp_t *s, int stage)
     }
 }
 
-/* Protects an RTP packet in place. */
-int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
+/* Protects an RTP packet in place, its tag now or deferred. */
+static int mw_srtp_protect(mw_srtp_t *s, uint8_t *buf, size_t *len, int defer)
 {
     int n;
 
     if (!s->ready || *len < 12 || *len > INT_MAX - MW_SRTP_TRAILER_ROOM)
         return -1;
     if (s->fast) {
-        int rv = mw_srtp_fast_protect(s->fast, buf, len);
+        int rv = mw_srtp_fast_protect(s->fast, buf, len, defer);
         if (rv <= 0)
             return rv;
     }
@@ -818,6 +826,16 @@ int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
         return -1;
     *len = (size_t)n;
     return 0;
+}
+
+int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len)
+{
+    return mw_srtp_protect(s, buf, len, 0);
+}
+
+int mw_srtp_protect_rtp_defer(mw_srtp_t *s, uint8_t *buf, size_t *len)
+{
+    return mw_srtp_protect(s, buf, len, 1);
 }
 
 /* Protects an RTCP packet in place. */

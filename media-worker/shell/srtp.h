@@ -76,6 +76,15 @@ static inline int mw_srtp_ready(const mw_srtp_t *s)
  * have room for *len + MW_SRTP_TRAILER_ROOM bytes. Returns 0 or -1. */
 int mw_srtp_protect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len);
 int mw_srtp_protect_rtcp(mw_srtp_t *s, uint8_t *buf, size_t *len);
+/* As mw_srtp_protect_rtp, but with AES-CM + HMAC-SHA1 the tag may be left
+ * pending until the next deferred protect on this thread, which computes
+ * both tags at once (two SHA-1 streams interleaved, hmac_sha1.h), or
+ * until mw_srtp_tags_finish(). *len already counts the tag. buf must stay
+ * untouched and alive until then: call mw_srtp_tags_finish() before
+ * sending, reusing or freeing it. */
+int mw_srtp_protect_rtp_defer(mw_srtp_t *s, uint8_t *buf, size_t *len);
+/* Writes the pending tag, if any. */
+void mw_srtp_tags_finish(void);
 /* In place; on success *len is the plain length. Returns 0 or -1 (auth
  * failure, replay, malformed). */
 int mw_srtp_unprotect_rtp(mw_srtp_t *s, uint8_t *buf, size_t *len);
