@@ -61,15 +61,15 @@ static int mw_hs_cpu_has_sha(void)
 #define MW_HS_GROUP(g, f)                                                                          \
     for (int j = 0; j < K; j++) {                                                                  \
         if ((g) < 4)                                                                               \
-            w[j][(g) & 3] = _mm_shuffle_epi8(                                                      \
-                _mm_loadu_si128((const __m128i *)(p[j] + 16 * ((g) & 3))), bswap);                 \
+            w[j][(g)&3] =                                                                          \
+                _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p[j] + 16 * ((g)&3))), bswap);  \
         else                                                                                       \
-            w[j][(g) & 3] = _mm_sha1msg2_epu32(                                                    \
-                _mm_xor_si128(_mm_sha1msg1_epu32(w[j][(g) & 3], w[j][((g) + 1) & 3]),              \
+            w[j][(g)&3] = _mm_sha1msg2_epu32(                                                      \
+                _mm_xor_si128(_mm_sha1msg1_epu32(w[j][(g)&3], w[j][((g) + 1) & 3]),                \
                               w[j][((g) + 2) & 3]),                                                \
                 w[j][((g) + 3) & 3]);                                                              \
-        __m128i x = (g) == 0 ? _mm_add_epi32(e[j], w[j][0])                                       \
-                             : _mm_sha1nexte_epu32(prev[j], w[j][(g) & 3]);                        \
+        __m128i x =                                                                                \
+            (g) == 0 ? _mm_add_epi32(e[j], w[j][0]) : _mm_sha1nexte_epu32(prev[j], w[j][(g)&3]);   \
         prev[j] = abcd[j];                                                                         \
         abcd[j] = _mm_sha1rnds4_epu32(abcd[j], x, (f));                                            \
     }
@@ -317,8 +317,7 @@ void mw_hmac_sha1_run(const mw_hmac_sha1_job_t *jobs, size_t n, size_t tag_len)
 void mw_hmac_sha1_key(mw_hmac_sha1_key_t *k, const uint8_t *key, size_t len)
 {
     uint8_t pad[MW_HS_BLOCK];
-    static const uint32_t iv[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u,
-                                   0xc3d2e1f0u};
+    static const uint32_t iv[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
 
     if (len > MW_HS_BLOCK)
         len = MW_HS_BLOCK;
