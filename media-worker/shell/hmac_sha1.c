@@ -4,8 +4,9 @@
 
 #include <string.h>
 
-/* SHA1_Transform (the portable path) is OpenSSL's low-level SHA-1 block
- * function: deprecated in OpenSSL 3 but kept, as in srtp.c. */
+/* SHA1_Transform (for the key's blocks) and the SHA_CTX fields (to resume
+ * from a keyed state) are OpenSSL's low-level SHA-1: deprecated in
+ * OpenSSL 3 but kept. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -25,7 +26,7 @@ void mw_hmac_sha1_force_portable(int on)
     __atomic_store_n(&mw_hs_portable, on, __ATOMIC_RELAXED);
 }
 
-/* The SHA-1 state after the blocks of the portable path. */
+/* The SHA-1 state after nblk more blocks, with OpenSSL's block function. */
 static void mw_hs_blocks_ossl(uint32_t st[5], const uint8_t *p, size_t nblk)
 {
     SHA_CTX c;
@@ -139,24 +140,6 @@ static MW_HS_TARGET void mw_hs_blocks_ni2(uint32_t *a, const uint8_t *pa, uint32
     const uint8_t *q[2] = {pa, pb};
     mw_hs_blocks_ni(2, s, q, nblk);
 }
-#endif
-
-/* -1 not probed yet, 0 OpenSSL's blocks, 1 the SHA extensions. */
-static int mw_hs_ni = -1;
-
-int mw_hmac_sha1_accelerated(void)
-{
-    int ni = __atomic_load_n(&mw_hs_ni, __ATOMIC_RELAXED);
-    if (ni < 0) {
-#ifdef MW_HS_X86
-        ni = mw_hs_cpu_has_sha();
-#else
-        ni = 0;
-#endif
-        __atomic_store_n(&mw_hs_ni, ni, __ATOMIC_RELAXED);
-    }
-    return ni && !__atomic_load_n(&mw_hs_portable, __ATOMIC_RELAXED);
-}
 
 /* One stream: a state and the blocks still to absorb, first from the
  * message itself, then from its padded tail. */
@@ -200,39 +183,21 @@ static int mw_hs_advance(mw_hs_stream_t *s, size_t k)
     return s->n > 0;
 }
 
-static void mw_hs_blocks1(int ni, uint32_t st[5], const uint8_t *p, size_t nblk)
+/* Absorbs the remaining blocks of two streams, interleaved while both
+ * have some (copies of one packet differ by a few bytes at most). */
+static void mw_hs_drain(mw_hs_stream_t *a, mw_hs_stream_t *b)
 {
-#ifdef MW_HS_X86
-    if (ni) {
-        mw_hs_blocks_ni1(st, p, nblk);
-        return;
-    }
-#endif
-    (void)ni;
-    mw_hs_blocks_ossl(st, p, nblk);
-}
-
-/* Absorbs the remaining blocks of one or two streams (b may be NULL),
- * interleaved while both have some. */
-static void mw_hs_drain(int ni, mw_hs_stream_t *a, mw_hs_stream_t *b)
-{
-    int ma = 1, mb = b != NULL;
-#ifdef MW_HS_X86
-    while (ni && ma && mb) {
+    int ma = 1, mb = 1;
+    while (ma && mb) {
         size_t k = a->n < b->n ? a->n : b->n;
         mw_hs_blocks_ni2(a->st, a->p, b->st, b->p, k);
         ma = mw_hs_advance(a, k);
         mb = mw_hs_advance(b, k);
     }
-#endif
-    while (ma) {
-        mw_hs_blocks1(ni, a->st, a->p, a->n);
-        ma = mw_hs_advance(a, a->n);
-    }
-    while (mb) {
-        mw_hs_blocks1(ni, b->st, b->p, b->n);
-        mb = mw_hs_advance(b, b->n);
-    }
+    /* At most one has blocks left. */
+    mw_hs_stream_t *s = ma ? a : b;
+    for (int more = ma || mb; more; more = mw_hs_advance(s, s->n))
+        mw_hs_blocks_ni1(s->st, s->p, s->n);
 }
 
 static void mw_hs_digest(const uint32_t st[5], uint8_t out[20])
@@ -245,29 +210,44 @@ static void mw_hs_digest(const uint32_t st[5], uint8_t out[20])
     }
 }
 
-/* RFC 2104 for one or two jobs (b may be NULL). */
-static void mw_hs_pair(int ni, const mw_hmac_sha1_job_t *ja, const mw_hmac_sha1_job_t *jb,
-                       size_t tag_len)
+/* RFC 2104 for two jobs at once: both inner hashes, then both outer. */
+static void mw_hs_pair(const mw_hmac_sha1_job_t *j[2], size_t tag_len)
 {
     mw_hs_stream_t s[2];
     uint8_t md[2][20];
-    const mw_hmac_sha1_job_t *j[2] = {ja, jb};
-    int k = jb ? 2 : 1;
 
-    for (int i = 0; i < k; i++)
+    for (int i = 0; i < 2; i++)
         mw_hs_start(&s[i], j[i]->key->in, j[i]->msg, j[i]->len, MW_HS_BLOCK);
-    mw_hs_drain(ni, &s[0], k == 2 ? &s[1] : NULL);
-    for (int i = 0; i < k; i++) {
+    mw_hs_drain(&s[0], &s[1]);
+    for (int i = 0; i < 2; i++) {
         mw_hs_digest(s[i].st, md[i]);
         mw_hs_start(&s[i], j[i]->key->out, md[i], sizeof(md[i]), MW_HS_BLOCK);
     }
-    mw_hs_drain(ni, &s[0], k == 2 ? &s[1] : NULL);
-    for (int i = 0; i < k; i++) {
+    mw_hs_drain(&s[0], &s[1]);
+    for (int i = 0; i < 2; i++) {
         mw_hs_digest(s[i].st, md[i]);
         memcpy(j[i]->tag, md[i], tag_len);
     }
     OPENSSL_cleanse(s, sizeof(s));
     OPENSSL_cleanse(md, sizeof(md));
+}
+#endif
+
+/* -1 not probed yet, 0 OpenSSL's blocks, 1 the SHA extensions. */
+static int mw_hs_ni = -1;
+
+int mw_hmac_sha1_accelerated(void)
+{
+    int ni = __atomic_load_n(&mw_hs_ni, __ATOMIC_RELAXED);
+    if (ni < 0) {
+#ifdef MW_HS_X86
+        ni = mw_hs_cpu_has_sha();
+#else
+        ni = 0;
+#endif
+        __atomic_store_n(&mw_hs_ni, ni, __ATOMIC_RELAXED);
+    }
+    return ni && !__atomic_load_n(&mw_hs_portable, __ATOMIC_RELAXED);
 }
 
 /* OpenSSL's SHA-1 context resumed from a state after k 64-byte blocks. */
@@ -295,23 +275,25 @@ void mw_hmac_sha1_two(const mw_hmac_sha1_key_t *k, const uint8_t *a, size_t alen
 
 void mw_hmac_sha1_run(const mw_hmac_sha1_job_t *jobs, size_t n, size_t tag_len)
 {
-    int ni = mw_hmac_sha1_accelerated();
     size_t i = 0;
+    uint8_t md[20];
 
     if (tag_len > 20)
         tag_len = 20;
-    if (n == 1) {
-        /* Alone, OpenSSL's own SHA-1 is as fast as one stream here. */
-        uint8_t md[20];
-        mw_hmac_sha1_two(jobs[0].key, jobs[0].msg, jobs[0].len, NULL, 0, md);
-        memcpy(jobs[0].tag, md, tag_len);
-        OPENSSL_cleanse(md, sizeof(md));
-        return;
+#ifdef MW_HS_X86
+    if (mw_hmac_sha1_accelerated())
+        for (; i + 1 < n; i += 2) {
+            const mw_hmac_sha1_job_t *j[2] = {&jobs[i], &jobs[i + 1]};
+            mw_hs_pair(j, tag_len);
+        }
+#endif
+    /* Alone (or without the SHA extensions), OpenSSL's own SHA-1 is as
+     * fast as one stream of ours. */
+    for (; i < n; i++) {
+        mw_hmac_sha1_two(jobs[i].key, jobs[i].msg, jobs[i].len, NULL, 0, md);
+        memcpy(jobs[i].tag, md, tag_len);
     }
-    for (; i + 1 < n; i += 2)
-        mw_hs_pair(ni, &jobs[i], &jobs[i + 1], tag_len);
-    if (i < n)
-        mw_hs_pair(ni, &jobs[i], NULL, tag_len);
+    OPENSSL_cleanse(md, sizeof(md));
 }
 
 void mw_hmac_sha1_key(mw_hmac_sha1_key_t *k, const uint8_t *key, size_t len)

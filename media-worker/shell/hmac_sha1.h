@@ -3,8 +3,8 @@
  * with the CPU's SHA extensions is bound by the latency of its round
  * instruction; two streams interleaved use the unit's throughput instead.
  * Keys are absorbed once (the ipad and opad blocks), so a tag costs the
- * message's blocks plus one. Without the SHA extensions every block goes
- * through OpenSSL's SHA1_Transform. */
+ * message's blocks plus one. A single tag, and every tag on a CPU without
+ * the SHA extensions, goes through OpenSSL's SHA-1. */
 #ifndef MW_HMAC_SHA1_H
 #define MW_HMAC_SHA1_H
 

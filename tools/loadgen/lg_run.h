@@ -102,6 +102,7 @@ struct lg {
     GPtrArray *parts;
     GArray *rooms;
     size_t pending_joins;
+    uint64_t stuck_check_ns; /* when joins were last checked against their deadline */
     int step_no;
     uint64_t sig_last_ns; /* last signaling message seen by anyone */
     uint64_t sent_pkts, sent_bytes;

@@ -692,9 +692,36 @@ int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms)
     return -1;
 }
 
+/* A join that has neither connected nor failed LG_JOIN_DEADLINE_MS after
+ * its WebSocket opened fails, naming the stage it reached. Without it, a
+ * lost answer or a check that never ends held a slot of the join throttle
+ * for good, every later join waited out the throttle's 30 s, and the step
+ * ended silently at the bench's timeout. Checked every 100 ms. */
+#define LG_JOIN_DEADLINE_MS 20000
+static void lg_fail_stuck(lg_t *lg)
+{
+    uint64_t now = lg_now_ns();
+    if (now - lg->stuck_check_ns < 100000000ull)
+        return;
+    lg->stuck_check_ns = now;
+    for (guint i = 0; i < lg->parts->len; i++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, i);
+        if (p->failed || p->connected || p->jctl || p->t_open_ns == 0 ||
+            now - p->t_open_ns < LG_JOIN_DEADLINE_MS * 1000000ull)
+            continue;
+        char why[160];
+        snprintf(why, sizeof(why),
+                 "join not done %d s after the WebSocket opened (joined %d, offer gathered %d, "
+                 "remote set %d)",
+                 LG_JOIN_DEADLINE_MS / 1000, p->joined, p->gathered, p->remote_set);
+        lg_part_fail(p, why);
+    }
+}
+
 /* Everyone is connected (or failed) and receives every stream offered. */
 static int lg_all_ready(lg_t *lg, void *arg)
 {
+    lg_fail_stuck(lg);
     for (guint i = 0; i < lg->parts->len; i++) {
         lg_part_t *p = g_ptr_array_index(lg->parts, i);
         if (p->failed)
@@ -712,6 +739,7 @@ static int lg_all_ready(lg_t *lg, void *arg)
 
 static int lg_joins_below(lg_t *lg, void *arg)
 {
+    lg_fail_stuck(lg);
     return lg->pending_joins < (size_t)(uintptr_t)arg;
 }
 
@@ -896,7 +924,10 @@ static int lg_saturated(lg_t *lg)
 /* Adds one participant, keeping at most LG_JOIN_PARALLEL joins in flight. */
 static lg_part_t *lg_add_throttled(lg_t *lg, int room, int publish)
 {
-    lg_run_until(lg, lg_joins_below, (void *)(uintptr_t)LG_JOIN_PARALLEL, LG_READY_TIMEOUT_MS);
+    if (lg_run_until(lg, lg_joins_below, (void *)(uintptr_t)LG_JOIN_PARALLEL,
+                     LG_READY_TIMEOUT_MS) == 0)
+        VC_WARN("%zu joins still in flight after %d s", lg->pending_joins,
+                LG_READY_TIMEOUT_MS / 1000);
     /* Janus lists a feed for subscription only once it publishes. */
     if (lg->janus && !publish)
         lg_run_until(lg, lg_janus_pubs_live, (void *)(intptr_t)room, LG_READY_TIMEOUT_MS);
