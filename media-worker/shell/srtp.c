@@ -375,7 +375,7 @@ static void mw_srtp_tag_rtp(const mw_srtp_fast_t *f, uint8_t *b, size_t n, int d
         mw_hmac_sha1_job_t j[2] = {{&p->key, p->msg, p->len, p->msg + p->len - 4},
                                    {&f->auth, b, n, b + n - 4}};
         mw_hmac_sha1_run(j, 2, MW_SRTP_TAG);
-        p->msg = NULL;
+        OPENSSL_cleanse(p, sizeof(*p));
     }
 }
 
@@ -385,7 +385,7 @@ void mw_srtp_tags_finish(void)
     if (p->msg != NULL) {
         mw_hmac_sha1_job_t j = {&p->key, p->msg, p->len, p->msg + p->len - 4};
         mw_hmac_sha1_run(&j, 1, MW_SRTP_TAG);
-        p->msg = NULL;
+        OPENSSL_cleanse(p, sizeof(*p));
     }
 }
 
