@@ -1,7 +1,7 @@
 /* vc-physloop: the physical forwarding loop of this machine, without an SFU
  * around it: SRTP-protect a 1.2 kB packet for each of N destinations (one
  * SRTP context each, AES-CM-128/HMAC-SHA1-80 by default, with the tags of
- * two copies computed at once as the worker's flush does) and send it over
+ * two copies computed at once as the worker's fan-out does) and send it over
  * loopback, as fast as one core can, while a thread on another core drains
  * the receivers. It prints, per send shape, how many packets per second one
  * core of sending costs (sender thread CPU time, which on loopback includes
