@@ -4,9 +4,8 @@
 
 #include <string.h>
 
-/* SHA1_Transform (for the key's blocks) and the SHA_CTX fields (to resume
- * from a keyed state) are OpenSSL's low-level SHA-1: deprecated in
- * OpenSSL 3 but kept. */
+/* The SHA_CTX fields (to read and resume a keyed state) are OpenSSL's
+ * low-level SHA-1: deprecated in OpenSSL 3 but kept. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -24,18 +23,6 @@ static int mw_hs_portable;
 void mw_hmac_sha1_force_portable(int on)
 {
     __atomic_store_n(&mw_hs_portable, on, __ATOMIC_RELAXED);
-}
-
-/* The SHA-1 state after nblk more blocks, with OpenSSL's block function. */
-static void mw_hs_blocks_ossl(uint32_t st[5], const uint8_t *p, size_t nblk)
-{
-    SHA_CTX c;
-    memset(&c, 0, sizeof(c));
-    c.h0 = st[0], c.h1 = st[1], c.h2 = st[2], c.h3 = st[3], c.h4 = st[4];
-    for (size_t i = 0; i < nblk; i++)
-        SHA1_Transform(&c, p + MW_HS_BLOCK * i);
-    st[0] = c.h0, st[1] = c.h1, st[2] = c.h2, st[3] = c.h3, st[4] = c.h4;
-    OPENSSL_cleanse(&c, sizeof(c));
 }
 
 #ifdef MW_HS_X86
@@ -233,7 +220,7 @@ static void mw_hs_pair(const mw_hmac_sha1_job_t *j[2], size_t tag_len)
 }
 #endif
 
-/* -1 not probed yet, 0 OpenSSL's blocks, 1 the SHA extensions. */
+/* -1 not probed yet, 0 OpenSSL's SHA-1, 1 the SHA extensions. */
 static int mw_hs_ni = -1;
 
 int mw_hmac_sha1_accelerated(void)
@@ -296,22 +283,27 @@ void mw_hmac_sha1_run(const mw_hmac_sha1_job_t *jobs, size_t n, size_t tag_len)
     OPENSSL_cleanse(md, sizeof(md));
 }
 
-void mw_hmac_sha1_key(mw_hmac_sha1_key_t *k, const uint8_t *key, size_t len)
+/* RFC 2104: the SHA-1 state after the block key ^ fill (0x36 ipad, 0x5c
+ * opad), the key zero-padded to a block. */
+static void mw_hs_pad_state(uint32_t st[5], const uint8_t *key, size_t len, uint8_t fill)
 {
     uint8_t pad[MW_HS_BLOCK];
-    static const uint32_t iv[5] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u, 0xc3d2e1f0u};
+    SHA_CTX c;
 
+    memset(pad, fill, sizeof(pad));
+    for (size_t i = 0; i < len; i++)
+        pad[i] ^= key[i];
+    SHA1_Init(&c);
+    SHA1_Update(&c, pad, sizeof(pad));
+    st[0] = c.h0, st[1] = c.h1, st[2] = c.h2, st[3] = c.h3, st[4] = c.h4;
+    OPENSSL_cleanse(pad, sizeof(pad));
+    OPENSSL_cleanse(&c, sizeof(c));
+}
+
+void mw_hmac_sha1_key(mw_hmac_sha1_key_t *k, const uint8_t *key, size_t len)
+{
     if (len > MW_HS_BLOCK)
         len = MW_HS_BLOCK;
-    memset(pad, 0x36, sizeof(pad));
-    for (size_t i = 0; i < len; i++)
-        pad[i] ^= key[i];
-    memcpy(k->in, iv, sizeof(iv));
-    mw_hs_blocks_ossl(k->in, pad, 1);
-    memset(pad, 0x5c, sizeof(pad));
-    for (size_t i = 0; i < len; i++)
-        pad[i] ^= key[i];
-    memcpy(k->out, iv, sizeof(iv));
-    mw_hs_blocks_ossl(k->out, pad, 1);
-    OPENSSL_cleanse(pad, sizeof(pad));
+    mw_hs_pad_state(k->in, key, len, 0x36);
+    mw_hs_pad_state(k->out, key, len, 0x5c);
 }

@@ -326,13 +326,14 @@ int mw_peer_fast_rx_start(GMainContext *ctx, int flags)
     if (mw_rx.epfd >= 0)
         return 0;
     mw_rx.stamps = (flags & MW_PEER_RX_STAMPS) != 0;
-    if ((flags & MW_PEER_RX_GRO) && (mw_rx.gro = malloc(MW_RX_BATCH * MW_RX_GRO_MAX)) == NULL)
-        VC_WARN("peer: no memory for UDP_GRO buffers; datagrams one by one");
     mw_rx.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (mw_rx.epfd < 0) {
         VC_WARN("peer: epoll_create1: %s; libnice receives", strerror(errno));
         return -1;
     }
+    /* After the epoll set: a failed start leaves nothing to free. */
+    if ((flags & MW_PEER_RX_GRO) && (mw_rx.gro = malloc(MW_RX_BATCH * MW_RX_GRO_MAX)) == NULL)
+        VC_WARN("peer: no memory for UDP_GRO buffers; datagrams one by one");
     stun_agent_init(&mw_rx.stun, known, STUN_COMPATIBILITY_RFC5389,
                     STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
     mw_rx.park = g_main_context_new();
