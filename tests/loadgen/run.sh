@@ -27,6 +27,14 @@ run() {
 # Two rooms of 1 publisher + 20 subscribers for 3 s.
 run fanout ONLY=fanout \
   FAN_ARGS="--start 40 --step 0 --subs-per-room 20 --window 3 --warmup 1 --ready-timeout 20"
+# Simulcast: the publisher sends q, h and f; six subscribers' tiles show
+# q, h, f, q, h, f (the layers' own sizes).
+run simulcast ONLY=fanout LG_ARGS="--simulcast 1" \
+  FAN_ARGS="--start 6 --step 0 --subs-per-room 6 --window 3 --warmup 2 --ready-timeout 20"
+# Dynacast: two subscribers show h and f; nobody shows q, so the worker
+# tells the publisher to pause it (about 2 s after the join).
+run dynacast ONLY=fanout LG_ARGS="--simulcast 1" \
+  FAN_ARGS="--start 2 --step 0 --subs-per-room 2 --window 3 --warmup 4 --ready-timeout 20"
 # Four subscribers joining one at a time.
 run joins ONLY=joins QUICK=1
 
@@ -73,6 +81,31 @@ log = open(os.path.join(out, "fanout.log")).read()
 m = re.search(r"UDP sockets left after the generator: (\d+)", log)
 check("fanout: the generator's UDP sockets all closed", m is not None and int(m.group(1)) <= 8,
       m.group(0) if m else "no count")
+
+def one_step(name):
+    d = load(name)
+    st = [x for x in d.get("steps", []) if x.get("scenario") == "fanout"]
+    check(f"{name}: one step measured, none failed", len(st) == 1 and st[0].get("failed") == 0,
+          d.get("error", f"{len(st)} steps {str(st)[:300]}"))
+    return st[0] if st else {}
+
+sc = one_step("simulcast")
+probes = sc.get("layer_probes", [0, 0, 0])
+check("simulcast: each subscriber gets the layer its tile shows, all three forwarded",
+      all(n > 0 for n in probes) and sc.get("layer_wrong", 1) == 0,
+      f"probes per layer {probes}, of another layer {sc.get('layer_wrong')}")
+check("simulcast: nothing lost, all of each subscriber's layer delivered",
+      sc.get("loss", 1) < 0.01 and sc.get("delivery_shortfall", 1) < 0.01,
+      f"loss {sc.get('loss')} shortfall {sc.get('delivery_shortfall')}")
+check("simulcast: the worker asked for key frames and the publisher sent them",
+      sc.get("kf_requests", 0) > 0 and sc.get("key_frames", 0) >= 3,
+      f"requests {sc.get('kf_requests')} key frames {sc.get('key_frames')}")
+dy = one_step("dynacast")
+sent, probes = dy.get("layer_sent_pps", [1, 0, 0]), dy.get("layer_probes", [1, 0, 0])
+check("dynacast: the layer nobody shows is paused at the publisher, the others flow",
+      sent[0] == 0 and sent[1] > 0 and sent[2] > 0 and probes[0] == 0 and probes[1] > 0
+      and probes[2] > 0 and dy.get("layer_wrong", 1) == 0 and dy.get("loss", 1) < 0.01,
+      f"sent pps per layer {sent}, probes {probes}, wrong {dy.get('layer_wrong')}")
 
 j = load("joins").get("ours", {})
 check("joins: time to first media measured",

@@ -46,7 +46,16 @@ typedef struct {
     int dir;   /* LG_DIR_* as offered */
     char mid[16];
     uint32_t ssrc; /* first a=ssrc, 0 if none */
+    int rid_ext;   /* a=extmap id of sdes:rtp-stream-id, 0 if none */
+    int mid_ext;   /* a=extmap id of sdes:mid, 0 if none */
 } lg_mline_t;
+
+#define LG_RID_URI "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define LG_MID_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define LG_RID_EXT 10 /* the ids a Janus publisher offers for them */
+#define LG_MID_EXT 4
+/* The simulcast layers' rids, lowest first (as the server's a=simulcast). */
+extern const char *const lg_rids[3];
 
 enum { LG_DIR_INACTIVE, LG_DIR_SENDONLY, LG_DIR_RECVONLY, LG_DIR_SENDRECV };
 
@@ -70,7 +79,8 @@ typedef struct {
     uint32_t video_rtx_ssrc;
     const char *label; /* cname / msid stream */
     uint64_t version;
-    int recv_all; /* answer every audio/video m-line recvonly (Janus subscriber) */
+    int recv_all;  /* answer every audio/video m-line recvonly (Janus subscriber) */
+    int simulcast; /* video sends q, h, f by rid (RFC 8853), no a=ssrc */
 } lg_answer_params_t;
 
 /* Writes the answer for offer into a new string (g_free). */

@@ -55,7 +55,8 @@ static lg_answer_params_t lg_janus_params(lg_part_t *p, const char **cands)
         .cands = cands,
         .n_cands = nc,
         .audio_ssrc = p->assrc,
-        .video_ssrc = p->vssrc,
+        .video_ssrc = p->vl[0].ssrc,
+        .simulcast = p->n_vl > 1,
         .label = p->label,
         .version = ++p->version,
         .recv_all = 1,
@@ -85,9 +86,14 @@ void lg_janus_gathered(lg_part_t *p)
     char *sdp;
     if (p->publish) {
         sdp = lg_sdp_offer(&a);
+        p->rid_ext = LG_RID_EXT;
+        p->mid_ext = LG_MID_EXT;
+        json_t *jsep = json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp);
+        if (a.simulcast) /* our a=simulcast lists the lowest layer first */
+            json_object_set_new(jsep, "rid_order", json_string("lmh"));
         lg_janus_message(p, 'o',
                          json_pack("{s:s,s:b,s:b}", "request", "configure", "audio", 1, "video", 1),
-                         json_pack("{s:s,s:s}", "type", "offer", "sdp", sdp));
+                         jsep);
     } else {
         if (!p->offer)
             return;
@@ -114,6 +120,12 @@ static size_t lg_janus_pubs(lg_t *lg, int room, lg_part_t **out, size_t max)
     return n;
 }
 
+/* The substream a subscriber's tile shows (lg_want_layer's rule). */
+static int lg_janus_layer(const lg_part_t *p)
+{
+    return p->sub_idx % LG_MAX_LAYERS;
+}
+
 /* Attached: publishers join as publishers, subscribers subscribe to every
  * live feed of the room but the one they skip (their own in a meeting). */
 static void lg_janus_join(lg_part_t *p)
@@ -130,9 +142,18 @@ static void lg_janus_join(lg_part_t *p)
     lg_part_t *pubs[LG_MAX_STREAMS];
     size_t n = lg_janus_pubs(lg, p->room, pubs, LG_MAX_STREAMS);
     json_t *streams = json_array();
-    for (size_t i = 0; i < n; i++)
-        if ((int)i != p->jskip && pubs[i]->jfeed && !pubs[i]->failed)
-            json_array_append_new(streams, json_pack("{s:I}", "feed", (json_int_t)pubs[i]->jfeed));
+    for (size_t i = 0; i < n; i++) {
+        if ((int)i == p->jskip || !pubs[i]->jfeed || pubs[i]->failed)
+            continue;
+        json_int_t feed = (json_int_t)pubs[i]->jfeed;
+        if (lg->simulcast) { /* the publisher's mids: 0 audio, 1 video (our offer) */
+            json_array_append_new(streams, json_pack("{s:I,s:s}", "feed", feed, "mid", "0"));
+            json_array_append_new(streams, json_pack("{s:I,s:s,s:i}", "feed", feed, "mid", "1",
+                                                     "substream", lg_janus_layer(p)));
+        } else {
+            json_array_append_new(streams, json_pack("{s:I}", "feed", feed));
+        }
+    }
     if (json_array_size(streams) == 0) {
         json_decref(streams);
         lg_part_fail(p, "no live Janus feed to subscribe to");
@@ -200,7 +221,11 @@ static void lg_janus_event(lg_part_t *p, json_t *m)
         g_free(o);
         return;
     }
-    if (jtype[0] == 'a' && p->publish && p->peer) {
+    if (jtype[0] == 'a' && p->publish && p->peer && p->n_vl > 1 &&
+        (o->n_ml < 2 || o->ml[1].rid_ext != LG_RID_EXT || o->ml[1].mid_ext != LG_MID_EXT)) {
+        lg_part_fail(p, "janus: the answer drops the mid or rid extension (no simulcast)");
+        g_free(o);
+    } else if (jtype[0] == 'a' && p->publish && p->peer) {
         /* RFC 5763 5: the answerer's setup:active makes us the DTLS server. */
         lg_janus_remote(
             p, o, strcmp(o->setup, "passive") == 0 ? MW_DTLS_ROLE_CLIENT : MW_DTLS_ROLE_SERVER);

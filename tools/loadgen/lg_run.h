@@ -16,6 +16,7 @@
 #define LG_HIST_FINE 2000   /* 1 us buckets up to 2 ms */
 #define LG_HIST_COARSE 1000 /* then 100 us buckets up to 102 ms */
 #define LG_FRAMEQ 16        /* video frames waiting for the pacer */
+#define LG_MAX_LAYERS 3     /* simulcast: q, h, f */
 
 typedef struct lg lg_t;
 
@@ -32,31 +33,56 @@ typedef struct {
     uint64_t n_rx;
 } lg_stream_t;
 
-typedef struct lg_part {
-    lg_t *lg;
-    int idx, room;
-    char label[32];
-    char sid[80]; /* ours: the session id "joined" gave */
-    lg_ws_t *ws;
-    mw_peer_t *peer;
-    int publish;
-    uint32_t assrc, vssrc;
-    uint16_t aseq, vseq;
-    uint32_t ats, vts;
-    uint64_t next_audio_ns, next_video_ns, frame;
+/* One video layer a publisher sends (one, or three with --simulcast):
+ * its stream, VP8 picture numbering, key frame requests and pacer. */
+typedef struct {
+    uint32_t ssrc;
+    uint16_t seq, picid;
+    uint8_t tl0picidx;
+    uint16_t width, height;
+    int kbps;
+    int active;           /* sent; dynacast ("layers") may pause it */
+    int rid_acked;        /* a receiver report covered it: no rid extension */
+    int kf_wanted;        /* PLI / FIR: a key frame is owed */
+    uint64_t kf_last_ns;  /* when the last key frame was captured */
+    uint64_t kf_requests; /* PLI / FIR entries for it */
+    uint64_t key_frames;
     /* The pacer (as libwebrtc's: frames leave at pacing x the bitrate, not
-     * as one burst): packets per queued frame, their RTP timestamps, the
-     * next packet's index in the head frame, and when it may leave. */
+     * as one burst): packets per queued frame, their RTP timestamps, key
+     * or not, the next packet's index in the head frame, when it may leave. */
     uint16_t fq_pkts[LG_FRAMEQ];
     uint32_t fq_ts[LG_FRAMEQ];
+    uint8_t fq_key[LG_FRAMEQ];
     uint64_t fq_due[LG_FRAMEQ]; /* when the frame was captured */
     unsigned fq_head, fq_n, fq_pos;
     uint64_t next_pkt_ns;
+    uint64_t win_sent; /* RTP packets of this layer sent in the window */
+} lg_layer_t;
+
+typedef struct lg_part {
+    lg_t *lg;
+    int idx, room;
+    int sub_idx; /* a subscriber's place in its room (its tile size), -1 */
+    char label[32];
+    char sid[80]; /* ours: the session id "joined" gave */
+    char pid[64]; /* ours: the participant id "joined" gave */
+    lg_ws_t *ws;
+    mw_peer_t *peer;
+    int publish;
+    uint32_t assrc;
+    uint16_t aseq;
+    uint32_t ats, vts;
+    uint64_t next_audio_ns, next_video_ns, frame;
+    lg_layer_t vl[LG_MAX_LAYERS];
+    size_t n_vl;
+    uint64_t win_audio;   /* audio packets sent in the window */
+    int rid_ext, mid_ext; /* the rid and mid extensions' ids (simulcast) */
     int joined, gathered, remote_set, connected, failed;
     lg_offer_t *offer; /* waiting for gathering */
     uint64_t version;
     size_t n_expected;                         /* subscribed streams in the last offer */
     uint64_t win_sent;                         /* RTP packets this publisher sent in the window */
+    uint64_t win_layer_rx[LG_MAX_LAYERS];      /* a subscriber's probes per layer */
     uint64_t t_open_ns, t_first_ns, t_conn_ns; /* WS open, first media, DTLS done */
     lg_stream_t st[LG_MAX_STREAMS];
     size_t n_st;
@@ -87,11 +113,13 @@ struct lg {
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
     int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
-    int rx_poll; /* drain the fast path every rx_poll media ticks, never woken by
-                  * arrivals; 0: woken by them */
-    int rx_gro;  /* UDP_GRO on the subscribers' sockets: a GSO train stays one
-                  * message over loopback (see mw_peer_fast_rx_start) */
+    int simulcast; /* publishers send q, h, f; subscribers' tiles cycle over them */
+    int rx_poll;   /* drain the fast path every rx_poll media ticks, never woken by
+                    * arrivals; 0: woken by them */
+    int rx_gro;    /* UDP_GRO on the subscribers' sockets: a GSO train stays one
+                    * message over loopback (see mw_peer_fast_rx_start) */
     unsigned rx_ticks;
+    guint fb_next;        /* the next participant whose receiver feedback is due */
     uint64_t pub_next_ns; /* when the next publisher's packet is due */
     double pacing;        /* video leaves at pacing x its bitrate; 0: a frame is one burst */
     lg_part_t *jctl;      /* Janus: the handle that creates rooms */
@@ -111,6 +139,8 @@ struct lg {
     double last_cpu;      /* the generator's own CPU fraction in the last step */
     uint64_t hist[LG_HIST_FINE + LG_HIST_COARSE + 1];
     uint64_t lat_n;
+    uint64_t layer_rx[LG_MAX_LAYERS]; /* probes per layer in the window */
+    uint64_t layer_wrong;             /* probes of another layer than the tile's */
     int rc;
 };
 

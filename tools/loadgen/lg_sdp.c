@@ -19,6 +19,20 @@ static int lg_take(const char *line, const char *prefix, char *dst, size_t cap)
     return 1;
 }
 
+const char *const lg_rids[3] = {"q", "h", "f"};
+
+/* RFC 8853 sending side: the mid and rid extensions (which name a new
+ * SSRC's m-line and layer, as Chrome sends them), one a=rid per layer and
+ * a=simulcast in the same order (lowest first). */
+static void lg_sdp_simulcast(GString *s, int mid_ext, int rid_ext)
+{
+    g_string_append_printf(s, "a=extmap:%d %s\r\n", mid_ext, LG_MID_URI);
+    g_string_append_printf(s, "a=extmap:%d %s\r\n", rid_ext, LG_RID_URI);
+    for (int i = 0; i < 3; i++)
+        g_string_append_printf(s, "a=rid:%s send\r\n", lg_rids[i]);
+    g_string_append_printf(s, "a=simulcast:send %s;%s;%s\r\n", lg_rids[0], lg_rids[1], lg_rids[2]);
+}
+
 int lg_sdp_parse_offer(const char *sdp, lg_offer_t *o)
 {
     memset(o, 0, sizeof(*o));
@@ -49,6 +63,14 @@ int lg_sdp_parse_offer(const char *sdp, lg_offer_t *o)
             lg_take(s, "a=fingerprint:sha-256 ", o->fp, sizeof(o->fp)) ||
             lg_take(s, "a=setup:", o->setup, sizeof(o->setup)))
             continue;
+        if (m != NULL && strncmp(s, "a=extmap:", 9) == 0) {
+            const char *uri = strchr(s, ' ');
+            if (uri != NULL && strcmp(uri + 1, LG_RID_URI) == 0)
+                m->rid_ext = atoi(s + 9);
+            else if (uri != NULL && strcmp(uri + 1, LG_MID_URI) == 0)
+                m->mid_ext = atoi(s + 9);
+            continue;
+        }
         if (strncmp(s, "a=candidate:", 12) == 0) {
             int dup = 0;
             for (size_t i = 0; i < o->n_cands; i++)
@@ -129,7 +151,10 @@ char *lg_sdp_answer(const lg_offer_t *o, const lg_answer_params_t *a)
         if (i < 2 && strcmp(dir, "sendonly") == 0) {
             uint32_t ssrc = m->video ? a->video_ssrc : a->audio_ssrc;
             g_string_append_printf(s, "a=msid:%s %s\r\n", a->label, m->video ? "v0" : "a0");
-            g_string_append_printf(s, "a=ssrc:%u cname:%s\r\n", ssrc, a->label);
+            if (m->video && a->simulcast && m->rid_ext > 0 && m->mid_ext > 0)
+                lg_sdp_simulcast(s, m->mid_ext, m->rid_ext);
+            else
+                g_string_append_printf(s, "a=ssrc:%u cname:%s\r\n", ssrc, a->label);
         }
         if (i == 0) {
             for (size_t c = 0; c < a->n_cands; c++)
@@ -163,9 +188,12 @@ char *lg_sdp_offer(const lg_answer_params_t *a)
                                "a=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n");
         else
             g_string_append(s, "a=rtpmap:111 opus/48000/2\r\n");
-        g_string_append_printf(s, "a=msid:%s %s\r\na=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n",
-                               a->label, v ? "v0" : "a0", ssrc, a->label, ssrc, a->label,
-                               v ? "v0" : "a0");
+        if (v && a->simulcast)
+            lg_sdp_simulcast(s, LG_MID_EXT, LG_RID_EXT);
+        else
+            g_string_append_printf(s, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n", ssrc,
+                                   a->label, ssrc, a->label, v ? "v0" : "a0");
+        g_string_append_printf(s, "a=msid:%s %s\r\n", a->label, v ? "v0" : "a0");
         for (size_t c = 0; c < a->n_cands; c++)
             g_string_append_printf(s, "a=%s\r\n", a->cands[c]);
         g_string_append(s, "a=end-of-candidates\r\n");

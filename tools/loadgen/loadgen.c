@@ -47,6 +47,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "media-worker/core/rtcp.h"
 #include "media-worker/core/rtp.h"
 #include "media-worker/shell/gpoll.h"
 #include "media-worker/shell/peer.h"
@@ -60,6 +61,8 @@
 #define LG_FPS 30
 #define LG_KEYFRAME_EVERY 90 /* frames: every 3 s */
 #define LG_KEYFRAME_MULT 5
+#define LG_TOP_W 1280 /* the (top) layer's size */
+#define LG_TOP_H 720
 #define LG_JOIN_PARALLEL 4
 #define LG_READY_TIMEOUT_MS 30000
 #define LG_LATE_MS 250   /* publisher schedule lag that means the generator is saturated */
@@ -171,78 +174,214 @@ static uint64_t lg_self_cpu_ns(void)
 
 /* ---- media out ---- */
 
-/* One RTP packet with the probe (magic + send time) at the payload start. */
-static void lg_send_rtp(lg_part_t *p, int video, int marker, int first, size_t payload, uint32_t ts)
+/* The probe at a payload's end (where no server rewrites anything): the
+ * layer (LG_PROBE_AUDIO for audio), the magic and the send time. */
+#define LG_PROBE_LEN 13
+#define LG_PROBE_AUDIO 0xff
+#define LG_KF_MIN_NS 300000000ull /* key frames on request: at most one per 300 ms */
+
+static void lg_probe_put(uint8_t *pl, size_t len, uint8_t layer)
 {
-    uint8_t b[1500];
-    uint16_t seq = video ? p->vseq++ : p->aseq++;
-    b[0] = 0x80;
-    b[1] = (uint8_t)((marker ? 0x80 : 0) | (video ? 96 : 111));
-    rtp_wr16(b + 2, seq);
-    rtp_wr32(b + 4, ts);
-    rtp_wr32(b + 8, video ? p->vssrc : p->assrc);
-    memset(b + 12, 0, payload);
-    b[12] = video ? (first ? 0x10 : 0x00) : 0x78; /* VP8 descriptor S bit / Opus TOC */
-    rtp_wr32(b + 13, LG_MAGIC);
-    lg_wr64(b + 17, lg_wall_ns());
-    if (mw_peer_send_rtp(p->peer, b, 12 + payload) == 0) {
+    uint8_t *q = pl + len - LG_PROBE_LEN;
+    q[0] = layer;
+    rtp_wr32(q + 1, LG_MAGIC);
+    lg_wr64(q + 5, lg_wall_ns());
+}
+
+static void lg_send(lg_part_t *p, const uint8_t *b, size_t len)
+{
+    if (mw_peer_send_rtp(p->peer, b, len) == 0) {
         p->win_sent++;
         p->lg->sent_pkts++;
-        p->lg->sent_bytes += 12 + payload;
+        p->lg->sent_bytes += len;
     }
 }
 
+/* One Opus packet: TOC, silence, the probe. */
+static void lg_send_audio(lg_part_t *p)
+{
+    uint8_t b[12 + LG_AUDIO_PAYLOAD];
+    b[0] = 0x80;
+    b[1] = 111;
+    rtp_wr16(b + 2, p->aseq++);
+    rtp_wr32(b + 4, p->ats);
+    rtp_wr32(b + 8, p->assrc);
+    memset(b + 12, 0, LG_AUDIO_PAYLOAD);
+    b[12] = 0x78; /* Opus TOC: SILK WB 20 ms */
+    lg_probe_put(b + 12, LG_AUDIO_PAYLOAD, LG_PROBE_AUDIO);
+    lg_send(p, b, sizeof(b));
+    p->win_audio++;
+}
+
+/* One VP8 packet of layer li, as libwebrtc packetizes (RFC 7741): the mid
+ * and rid extensions until a receiver report covers the SSRC (simulcast
+ * only), the
+ * payload descriptor with a 15-bit picture id and TL0PICIDX, at a frame's
+ * start the frame tag (P bit clear on key frames, RFC 6386 9.1) and on key
+ * frames the start code and the layer's size. The packet stays 1.2 kB. */
+static void lg_send_video(lg_part_t *p, size_t li, int marker, int first, int key, uint32_t ts)
+{
+    lg_layer_t *l = &p->vl[li];
+    uint8_t b[12 + LG_VIDEO_PAYLOAD];
+    size_t o = 12;
+    b[0] = 0x80;
+    b[1] = (uint8_t)((marker ? 0x80 : 0) | 96);
+    rtp_wr16(b + 2, l->seq++);
+    rtp_wr32(b + 4, ts);
+    rtp_wr32(b + 8, l->ssrc);
+    if (p->n_vl > 1 && !l->rid_acked) { /* RFC 8285 one-byte: mid "1", the rid */
+        b[0] |= 0x10;
+        const uint8_t ext[8] = {0xbe,
+                                0xde,
+                                0,
+                                1,
+                                (uint8_t)(p->mid_ext << 4),
+                                '1',
+                                (uint8_t)(p->rid_ext << 4),
+                                (uint8_t)lg_rids[li][0]};
+        memcpy(b + o, ext, sizeof(ext));
+        o += sizeof(ext);
+    }
+    uint8_t *pl = b + o;
+    size_t n = sizeof(b) - o;
+    memset(pl, 0, n);
+    pl[0] = (uint8_t)(0x80 | (first ? 0x10 : 0)); /* X, S */
+    pl[1] = 0xc0;                                 /* I, L */
+    pl[2] = (uint8_t)(0x80 | (l->picid >> 8));    /* M: 15 bits */
+    pl[3] = (uint8_t)l->picid;
+    pl[4] = l->tl0picidx;
+    if (first) {
+        pl[5] = key ? 0x10 : 0x11; /* show_frame; P */
+        if (key) {
+            const uint8_t sc[7] = {0x9d,
+                                   0x01,
+                                   0x2a,
+                                   (uint8_t)l->width,
+                                   (uint8_t)(l->width >> 8),
+                                   (uint8_t)l->height,
+                                   (uint8_t)(l->height >> 8)};
+            memcpy(pl + 8, sc, sizeof(sc));
+        }
+    }
+    lg_probe_put(pl, n, (uint8_t)li);
+    lg_send(p, b, sizeof(b));
+    l->win_sent++;
+}
+
+/* A captured frame of layer l at t: a key frame first, every
+ * LG_KEYFRAME_EVERY frames and when asked (PLI / FIR, throttled as an
+ * encoder is); into the pacer queue. */
+static void lg_layer_capture(lg_t *lg, lg_part_t *p, lg_layer_t *l, uint64_t t, uint32_t ts)
+{
+    if (!l->active)
+        return;
+    int key = l->key_frames == 0 || p->frame % LG_KEYFRAME_EVERY == 0 ||
+              (l->kf_wanted && t - l->kf_last_ns >= LG_KF_MIN_NS);
+    size_t bytes = (size_t)l->kbps * 1000 / 8 / LG_FPS;
+    if (key) {
+        bytes *= LG_KEYFRAME_MULT;
+        l->kf_wanted = 0;
+        l->kf_last_ns = t;
+        l->key_frames++;
+    }
+    size_t n = (bytes + LG_VIDEO_PAYLOAD - 1) / LG_VIDEO_PAYLOAD;
+    if (l->fq_n == LG_FRAMEQ && lg->max_late_ns < 1000000000ull)
+        lg->max_late_ns = 1000000000ull; /* pacer hopelessly behind: saturated */
+    if (l->fq_n == LG_FRAMEQ)
+        return; /* the frame is dropped */
+    unsigned q = (l->fq_head + l->fq_n++) % LG_FRAMEQ;
+    l->fq_pkts[q] = (uint16_t)(n > 0 ? n : 1);
+    l->fq_ts[q] = ts;
+    l->fq_key[q] = (uint8_t)key;
+    l->fq_due[q] = t;
+    if (l->fq_n == 1 && l->next_pkt_ns < t)
+        l->next_pkt_ns = t;
+}
+
+/* Layer li's pacer at now: the packets it lets out. Returns when the next
+ * one may leave (UINT64_MAX: nothing queued). */
+static uint64_t lg_layer_pace(lg_t *lg, lg_part_t *p, size_t li, uint64_t now)
+{
+    lg_layer_t *l = &p->vl[li];
+    uint64_t gap = lg->pacing > 0
+                       ? (uint64_t)(8e9 * (LG_VIDEO_PAYLOAD + 12) / (l->kbps * 1000.0 * lg->pacing))
+                       : 0;
+    while (l->fq_n > 0 && l->next_pkt_ns <= now) {
+        unsigned h = l->fq_head, n = l->fq_pkts[h];
+        if (l->fq_pos == 0) {
+            l->picid = (uint16_t)((l->picid + 1) & 0x7fff);
+            l->tl0picidx++;
+        }
+        lg_send_video(p, li, l->fq_pos + 1 == n, l->fq_pos == 0, l->fq_key[h], l->fq_ts[h]);
+        if (++l->fq_pos == n) {
+            l->fq_pos = 0;
+            l->fq_head = (h + 1) % LG_FRAMEQ;
+            l->fq_n--;
+        }
+        l->next_pkt_ns += gap;
+    }
+    /* The pacer's backlog counts as lateness too (a keyframe drains in
+     * about 75 ms at 1.5 Mbit/s; a saturated generator falls far behind). */
+    if (l->fq_n > 0 && now > l->fq_due[l->fq_head] && now - l->fq_due[l->fq_head] > lg->max_late_ns)
+        lg->max_late_ns = now - l->fq_due[l->fq_head];
+    return l->fq_n > 0 ? l->next_pkt_ns : UINT64_MAX;
+}
+
+/* Receiver feedback, as a browser's: an RR and a REMB of LG_REMB_BPS for
+ * the video it receives, each subscriber once a second (a twentieth of them
+ * every 50 ms). The server's layer choice follows its estimate of the
+ * receiver's bandwidth; without feedback that stays at its start value. */
+#define LG_REMB_BPS 5000000u
+#define LG_FB_SLICES 20
+
+static gboolean lg_feedback_tick(gpointer data)
+{
+    lg_t *lg = data;
+    guint n = lg->parts->len, per = (n + LG_FB_SLICES - 1) / LG_FB_SLICES;
+    for (guint k = 0; k < per && n > 0; k++, lg->fb_next++) {
+        lg_part_t *p = g_ptr_array_index(lg->parts, lg->fb_next % n);
+        if (p->failed || !p->connected || p->n_expected == 0)
+            continue;
+        uint32_t vs[8];
+        size_t nv = 0;
+        for (size_t i = 0; i < p->n_st && nv < 8; i++)
+            if (p->st[i].clock == 90000)
+                vs[nv++] = p->st[i].ssrc;
+        uint8_t b[128];
+        size_t len = rtcp_build_rr(b, sizeof(b), p->assrc, NULL, 0);
+        if (nv > 0 && len > 0)
+            len += rtcp_build_remb(b + len, sizeof(b) - len, p->assrc, LG_REMB_BPS, vs, nv);
+        if (len > 0)
+            mw_peer_send_rtcp(p->peer, b, len);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 /* Sends what is due for one publisher at now: audio every 20 ms, a video
- * frame every 1/LG_FPS s into the pacer queue, and the packets the pacer
- * lets out (all of a frame at once when pacing is 0). */
+ * frame of each layer every 1/LG_FPS s into its pacer queue, and the
+ * packets the pacers let out (all of a frame at once when pacing is 0). */
 static uint64_t lg_pub_tick(lg_t *lg, lg_part_t *p, uint64_t now)
 {
     if (now > p->next_video_ns && now - p->next_video_ns > lg->max_late_ns)
         lg->max_late_ns = now - p->next_video_ns;
     while (p->next_audio_ns <= now) {
-        lg_send_rtp(p, 0, 0, 1, LG_AUDIO_PAYLOAD, p->ats);
+        lg_send_audio(p);
         p->ats += 960;
         p->next_audio_ns += 20000000ull;
     }
     while (p->next_video_ns <= now) {
-        size_t bytes = (size_t)lg->video_kbps * 1000 / 8 / LG_FPS;
-        if (p->frame % LG_KEYFRAME_EVERY == 0)
-            bytes *= LG_KEYFRAME_MULT;
-        size_t n = (bytes + LG_VIDEO_PAYLOAD - 1) / LG_VIDEO_PAYLOAD;
-        if (p->fq_n == LG_FRAMEQ && lg->max_late_ns < 1000000000ull)
-            lg->max_late_ns = 1000000000ull; /* pacer hopelessly behind: saturated */
-        if (p->fq_n < LG_FRAMEQ) {           /* else the frame is dropped */
-            unsigned t = (p->fq_head + p->fq_n++) % LG_FRAMEQ;
-            p->fq_pkts[t] = (uint16_t)n;
-            p->fq_ts[t] = p->vts;
-            p->fq_due[t] = p->next_video_ns;
-            if (p->fq_n == 1 && p->next_pkt_ns < p->next_video_ns)
-                p->next_pkt_ns = p->next_video_ns;
-        }
+        for (size_t i = 0; i < p->n_vl; i++)
+            lg_layer_capture(lg, p, &p->vl[i], p->next_video_ns, p->vts);
         p->vts += 90000 / LG_FPS;
         p->frame++;
         p->next_video_ns += 1000000000ull / LG_FPS;
     }
-    uint64_t gap =
-        lg->pacing > 0
-            ? (uint64_t)(8e9 * (LG_VIDEO_PAYLOAD + 12) / (lg->video_kbps * 1000.0 * lg->pacing))
-            : 0;
-    while (p->fq_n > 0 && p->next_pkt_ns <= now) {
-        unsigned h = p->fq_head, n = p->fq_pkts[h];
-        lg_send_rtp(p, 1, p->fq_pos + 1 == n, p->fq_pos == 0, LG_VIDEO_PAYLOAD, p->fq_ts[h]);
-        if (++p->fq_pos == n) {
-            p->fq_pos = 0;
-            p->fq_head = (h + 1) % LG_FRAMEQ;
-            p->fq_n--;
-        }
-        p->next_pkt_ns += gap;
-    }
-    /* The pacer's backlog counts as lateness too (a keyframe drains in
-     * about 75 ms at 1.5 Mbit/s; a saturated generator falls far behind). */
-    if (p->fq_n > 0 && now > p->fq_due[p->fq_head] && now - p->fq_due[p->fq_head] > lg->max_late_ns)
-        lg->max_late_ns = now - p->fq_due[p->fq_head];
     uint64_t next = p->next_audio_ns < p->next_video_ns ? p->next_audio_ns : p->next_video_ns;
-    return p->fq_n > 0 && p->next_pkt_ns < next ? p->next_pkt_ns : next;
+    for (size_t i = 0; i < p->n_vl; i++) {
+        uint64_t t = lg_layer_pace(lg, p, i, now);
+        next = t < next ? t : next;
+    }
+    return next;
 }
 
 /* Every publisher's due packets at now; lg->pub_next_ns: the next one due. */
@@ -386,6 +525,13 @@ static int lg_on_srtp_peek(mw_peer_t *peer, const uint8_t *pkt, size_t len, void
 
 /* on_rtp: a decrypted packet: accounting unless the peek did it, then the
  * latency probe (magic + send time at the payload start). */
+/* The simulcast layer a participant's tiles show (its place in the room,
+ * cycling q, h, f); 0 without simulcast. */
+static int lg_want_layer(const lg_t *lg, const lg_part_t *p)
+{
+    return lg->simulcast && p->sub_idx >= 0 ? p->sub_idx % LG_MAX_LAYERS : 0;
+}
+
 static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
 {
     lg_part_t *p = user;
@@ -397,11 +543,60 @@ static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
     } else if (!lg_account(p, pkt, len, &h)) {
         return;
     }
-    const uint8_t *pl = pkt + h.payload_off;
-    if (h.payload_len >= 13 && rtp_rd32(pl + 1) == LG_MAGIC) {
-        uint64_t sent = lg_rd64(pl + 5), rx = lg_rx_stamp(mw_peer_fd(peer));
+    const uint8_t *q = pkt + h.payload_off + h.payload_len - LG_PROBE_LEN;
+    if (h.payload_len >= LG_PROBE_LEN && rtp_rd32(q + 1) == LG_MAGIC) {
+        uint64_t sent = lg_rd64(q + 5), rx = lg_rx_stamp(mw_peer_fd(peer));
         if (rx >= sent)
             lg_hist_add(lg, rx - sent);
+        if (q[0] < LG_MAX_LAYERS) {
+            lg->layer_rx[q[0]]++;
+            p->win_layer_rx[q[0]]++;
+            lg->layer_wrong += q[0] != lg_want_layer(lg, p);
+        }
+    }
+}
+
+/* The publisher's layer with that SSRC, or NULL. */
+static lg_layer_t *lg_layer_of(lg_part_t *p, uint32_t ssrc)
+{
+    for (size_t i = 0; i < p->n_vl; i++)
+        if (p->vl[i].ssrc == ssrc)
+            return &p->vl[i];
+    return NULL;
+}
+
+static void lg_kf_asked(lg_layer_t *l)
+{
+    if (l == NULL)
+        return;
+    l->kf_wanted = 1;
+    l->kf_requests++;
+}
+
+/* on_rtcp, to a publisher: a receiver report ends the rid extension on the
+ * SSRCs it covers (as libwebrtc does); PLI and FIR ask for a key frame. */
+static void lg_on_rtcp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
+{
+    lg_part_t *p = user;
+    rtcp_compound_t c;
+    if (!p->publish || rtcp_parse(pkt, len, &c) != RTCP_OK)
+        return;
+    for (size_t i = 0; i < c.n; i++) {
+        const rtcp_packet_t *k = &c.pkts[i];
+        if (k->pt == RTCP_RR || k->pt == RTCP_SR) {
+            for (size_t b = 0; b < k->count; b++) {
+                rtcp_report_block_t rb;
+                rtcp_report_block(pkt, k, b, &rb);
+                lg_layer_t *l = lg_layer_of(p, rb.ssrc);
+                if (l != NULL)
+                    l->rid_acked = 1;
+            }
+        } else if (k->pt == RTCP_PSFB && k->count == RTCP_FMT_PLI) {
+            lg_kf_asked(lg_layer_of(p, k->media_ssrc));
+        } else if (k->pt == RTCP_PSFB && k->count == RTCP_FMT_FIR) {
+            for (size_t f = 0; f < rtcp_fir_count(k); f++)
+                lg_kf_asked(lg_layer_of(p, rtcp_fir_ssrc(pkt, k, f)));
+        }
     }
 }
 
@@ -440,10 +635,21 @@ static void lg_answer(lg_part_t *p, lg_offer_t *o)
         .cands = cands,
         .n_cands = nc,
         .audio_ssrc = p->publish ? p->assrc : 0,
-        .video_ssrc = p->publish ? p->vssrc : 0,
+        .video_ssrc = p->publish ? p->vl[0].ssrc : 0,
         .label = p->label,
         .version = ++p->version,
+        .simulcast = p->n_vl > 1,
     };
+    if (o->n_ml > 1) {
+        p->rid_ext = o->ml[1].rid_ext;
+        p->mid_ext = o->ml[1].mid_ext;
+    }
+    if (p->n_vl > 1 && p->publish &&
+        (p->rid_ext <= 0 || p->rid_ext > 14 || p->mid_ext <= 0 || p->mid_ext > 14 ||
+         strcmp(o->ml[1].mid, "1") != 0)) {
+        lg_part_fail(p, "simulcast: the offer's mid 1 lacks one-byte mid / rid extensions");
+        return;
+    }
     char *sdp = lg_sdp_answer(o, &a);
     lg_send_json(p, json_pack("{s:i,s:s,s:s}", "v", 1, "type", "answer", "sdp", sdp));
     g_free(sdp);
@@ -481,7 +687,8 @@ static void lg_on_state(mw_peer_t *peer, mw_peer_state_t st, void *user)
         uint64_t now = lg_now_ns();
         p->next_audio_ns = now;
         p->next_video_ns = now;
-        p->next_pkt_ns = now;
+        for (size_t i = 0; i < p->n_vl; i++)
+            p->vl[i].next_pkt_ns = now;
     } else if (st == MW_PEER_FAILED || st == MW_PEER_CLOSED) {
         lg_part_fail(p, st == MW_PEER_FAILED ? "media transport failed" : "DTLS closed");
     }
@@ -518,6 +725,38 @@ void lg_peer_create(lg_part_t *p, int controlled)
         lg_part_fail(p, "peer setup failed");
 }
 
+/* The size each video tile shows (video_size, once per offer's video
+ * track): the layer lg_want_layer picks, at that layer's own size. */
+static void lg_tile_sizes(lg_part_t *p, json_t *tracks)
+{
+    int l = lg_want_layer(p->lg, p);
+    size_t i;
+    json_t *t;
+    json_array_foreach(tracks, i, t)
+    {
+        const char *kind = json_string_value(json_object_get(t, "kind"));
+        const char *who = json_string_value(json_object_get(t, "participant"));
+        if (kind && who && strcmp(kind, "video") == 0)
+            lg_send_json(p, json_pack("{s:i,s:s,s:s,s:i,s:i}", "v", 1, "type", "video_size",
+                                      "participant", who, "width", LG_TOP_W >> (2 - l), "height",
+                                      LG_TOP_H >> (2 - l)));
+    }
+}
+
+/* layers{active}: dynacast. A paused layer captures nothing; a resumed one
+ * starts with a key frame, as an encoder does. */
+static void lg_dynacast(lg_part_t *p, json_t *active)
+{
+    for (size_t i = 0; i < p->n_vl && i < json_array_size(active); i++) {
+        int on = json_is_true(json_array_get(active, i));
+        if (on && !p->vl[i].active) {
+            p->vl[i].kf_wanted = 1;
+            p->vl[i].kf_last_ns = 0;
+        }
+        p->vl[i].active = on;
+    }
+}
+
 static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
 {
     lg_part_t *p = user;
@@ -540,10 +779,14 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
         p->joined = 1;
         snprintf(p->sid, sizeof(p->sid), "%s",
                  json_string_value(json_object_get(m, "session")) ?: "");
+        snprintf(p->pid, sizeof(p->pid), "%s",
+                 json_string_value(json_object_get(m, "participant")) ?: "");
         /* The worker offers, so it controls ICE (RFC 8445 6.1.1), as with
          * a browser: answering as controlling too cost a role conflict. */
         lg_peer_create(p, 1);
     } else if (strcmp(type, "offer") == 0 && p->peer) {
+        if (lg->simulcast)
+            lg_tile_sizes(p, json_object_get(m, "tracks"));
         lg_offer_t *o = g_malloc(sizeof(*o));
         if (getenv("LG_DEBUG_SDP"))
             VC_INFO("%s: offer of %zu bytes: %s", p->label,
@@ -560,6 +803,8 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
             lg_answer(p, o);
             g_free(o);
         }
+    } else if (strcmp(type, "layers") == 0 && p->publish) {
+        lg_dynacast(p, json_object_get(m, "active"));
     } else if (strcmp(type, "closed") == 0 || strcmp(type, "error") == 0) {
         char why[256];
         snprintf(why, sizeof(why), "%s: %s", type, msg);
@@ -612,10 +857,24 @@ static lg_part_t *lg_part_add(lg_t *lg, int room, int publish)
     p->publish = publish;
     snprintf(p->label, sizeof(p->label), "lg%d", p->idx);
     p->jskip = -1;
+    p->sub_idx = (int)r->n_parts;
     vc_random_bytes(&p->assrc, sizeof(p->assrc));
-    vc_random_bytes(&p->vssrc, sizeof(p->vssrc));
     p->assrc |= 1;
-    p->vssrc |= 1;
+    /* One layer at the full rate, or q, h, f at a tenth, a third and all
+     * of it (Chrome's 720p simulcast: about 150, 500 and 1500 kbit/s). */
+    p->n_vl = lg->simulcast ? LG_MAX_LAYERS : 1;
+    for (size_t i = 0; i < p->n_vl; i++) {
+        lg_layer_t *l = &p->vl[i];
+        int shift = (int)(p->n_vl - 1 - i);
+        vc_random_bytes(&l->ssrc, sizeof(l->ssrc));
+        vc_random_bytes(&l->picid, sizeof(l->picid));
+        l->ssrc |= 1;
+        l->picid &= 0x7fff;
+        l->width = (uint16_t)(LG_TOP_W >> shift);
+        l->height = (uint16_t)(LG_TOP_H >> shift);
+        l->kbps = shift == 0 ? lg->video_kbps : lg->video_kbps / (shift == 1 ? 3 : 10);
+        l->active = 1;
+    }
     g_ptr_array_add(lg->parts, p);
     r->n_parts++;
     lg->pending_joins++;
@@ -749,7 +1008,10 @@ static void lg_window_reset(lg_t *lg)
 {
     for (guint i = 0; i < lg->parts->len; i++) {
         lg_part_t *p = g_ptr_array_index(lg->parts, i);
-        p->win_sent = 0;
+        p->win_sent = p->win_audio = 0;
+        memset(p->win_layer_rx, 0, sizeof(p->win_layer_rx));
+        for (size_t l = 0; l < p->n_vl; l++)
+            p->vl[l].win_sent = 0;
         for (size_t k = 0; k < p->n_st; k++) {
             lg_stream_t *s = &p->st[k];
             s->win_recv = 0;
@@ -759,13 +1021,24 @@ static void lg_window_reset(lg_t *lg)
     }
     memset(lg->hist, 0, sizeof(lg->hist));
     lg->lat_n = 0;
+    memset(lg->layer_rx, 0, sizeof(lg->layer_rx));
+    lg->layer_wrong = 0;
     lg->sent_pkts = lg->sent_bytes = 0;
     lg->max_late_ns = 0;
 }
 
+/* What publisher q sent in the window that a receiver showing layer
+ * `layer` gets: its audio and that layer (its only one without simulcast). */
+static uint64_t lg_sent_for(const lg_part_t *q, int layer)
+{
+    if (q->n_vl == 0)
+        return 0;
+    return q->win_audio + q->vl[(size_t)layer < q->n_vl ? (size_t)layer : 0].win_sent;
+}
+
 /* What the publisher a Janus meeting subscriber skips (its own
  * participant's, the jskip-th publisher of the room) sent in the window. */
-static uint64_t lg_skipped_sent(lg_t *lg, const lg_part_t *p)
+static uint64_t lg_skipped_sent(lg_t *lg, const lg_part_t *p, int layer)
 {
     int n = 0;
     if (p->jskip < 0)
@@ -773,32 +1046,37 @@ static uint64_t lg_skipped_sent(lg_t *lg, const lg_part_t *p)
     for (guint i = 0; i < lg->parts->len; i++) {
         lg_part_t *q = g_ptr_array_index(lg->parts, i);
         if (q->room == p->room && q->publish && !q->jctl && n++ == p->jskip)
-            return q->win_sent;
+            return lg_sent_for(q, layer);
     }
     return 0;
 }
 
 /* Packets the window's receivers should have got: every packet each
  * publisher of their room sent, but their own (the scenarios subscribe
- * everyone to every other publisher of the room, one layer each). Sequence
- * gaps alone miss what a saturated server never read: it numbers what it
- * forwards without gaps. log (after a lossy window): also the receivers
- * that got under 95 % of theirs, to tell a server that falls behind
- * everywhere from receivers that lost a stream. */
+ * everyone to every other publisher of the room), of the layer their tiles
+ * show. Sequence gaps alone miss what a saturated server never read: it
+ * numbers what it forwards without gaps. log (after a lossy window): also
+ * the receivers that got under 95 % of theirs, to tell a server that falls
+ * behind everywhere from receivers that lost a stream. */
 static uint64_t lg_delivery_expected(lg_t *lg, int log)
 {
-    uint64_t *sent = g_new0(uint64_t, lg->rooms->len + 1), total = 0;
+    uint64_t(*sent)[LG_MAX_LAYERS] = g_malloc0_n(lg->rooms->len + 1, sizeof(*sent));
+    uint64_t total = 0;
     size_t shown = 0, short_n = 0, zero = 0;
     for (guint i = 0; i < lg->parts->len; i++) {
         lg_part_t *p = g_ptr_array_index(lg->parts, i);
-        if (p->room >= 0 && (guint)p->room < lg->rooms->len)
-            sent[p->room] += p->win_sent;
+        if (p->publish && p->room >= 0 && (guint)p->room < lg->rooms->len)
+            for (int l = 0; l < LG_MAX_LAYERS; l++)
+                sent[p->room][l] += lg_sent_for(p, l);
     }
     for (guint i = 0; i < lg->parts->len; i++) {
         lg_part_t *p = g_ptr_array_index(lg->parts, i);
         if (p->failed || p->n_expected == 0 || p->room < 0 || (guint)p->room >= lg->rooms->len)
             continue;
-        uint64_t want = sent[p->room] - p->win_sent - lg_skipped_sent(lg, p), got = 0;
+        int l = lg_want_layer(lg, p);
+        uint64_t want = sent[p->room][l] - (p->publish ? lg_sent_for(p, l) : 0) -
+                        lg_skipped_sent(lg, p, l),
+                 got = 0;
         total += want;
         if (!log)
             continue;
@@ -809,9 +1087,11 @@ static uint64_t lg_delivery_expected(lg_t *lg, int log)
         short_n++;
         zero += got == 0;
         if (shown++ < 12)
-            VC_INFO("  %s (room %d): got %llu of %llu packets; %zu streams, %zu expected", p->label,
-                    p->room, (unsigned long long)got, (unsigned long long)want, p->n_st,
-                    p->n_expected);
+            VC_INFO("  %s (room %d, layer %d): got %llu of %llu packets; %zu streams, %zu "
+                    "expected; probes per layer %llu/%llu/%llu",
+                    p->label, p->room, l, (unsigned long long)got, (unsigned long long)want,
+                    p->n_st, p->n_expected, (unsigned long long)p->win_layer_rx[0],
+                    (unsigned long long)p->win_layer_rx[1], (unsigned long long)p->win_layer_rx[2]);
     }
     if (log)
         VC_INFO("  %zu receivers under 95 %% of their room's packets, %zu with none", short_n,
@@ -875,6 +1155,26 @@ static double lg_measure(lg_t *lg, const char *scenario)
     json_object_set_new(o, "lg_late_ms", json_real((double)lg->max_late_ns / 1e6));
     json_object_set_new(o, "delivery_pps", json_real((double)want / wall));
     json_object_set_new(o, "delivery_shortfall", json_real(shortfall));
+    if (lg->simulcast) {
+        uint64_t kf = 0, asks = 0, lsent[LG_MAX_LAYERS] = {0};
+        for (guint i = 0; i < lg->parts->len; i++) {
+            lg_part_t *p = g_ptr_array_index(lg->parts, i);
+            for (size_t k = 0; p->publish && k < p->n_vl; k++) {
+                kf += p->vl[k].key_frames;
+                asks += p->vl[k].kf_requests;
+                lsent[k] += p->vl[k].win_sent;
+            }
+        }
+        json_object_set_new(o, "layer_sent_pps",
+                            json_pack("[f,f,f]", (double)lsent[0] / wall, (double)lsent[1] / wall,
+                                      (double)lsent[2] / wall));
+        json_object_set_new(o, "layer_probes",
+                            json_pack("[I,I,I]", (json_int_t)lg->layer_rx[0],
+                                      (json_int_t)lg->layer_rx[1], (json_int_t)lg->layer_rx[2]));
+        json_object_set_new(o, "layer_wrong", json_integer((json_int_t)lg->layer_wrong));
+        json_object_set_new(o, "key_frames", json_integer((json_int_t)kf));
+        json_object_set_new(o, "kf_requests", json_integer((json_int_t)asks));
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
     printf("%s\n", s);
     fflush(stdout);
@@ -1196,7 +1496,7 @@ static void lg_usage(void)
                     "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
                     "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
                     "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1] [--rx-poll TICKS]\n"
-                    "  [--rx-gro 0|1] [--worker-log FILE]\n");
+                    "  [--rx-gro 0|1] [--worker-log FILE] [--simulcast 0|1]\n");
 }
 
 static void lg_opts(lg_t *lg, int argc, char **argv)
@@ -1230,6 +1530,7 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         {"rx-poll", 1, 0, 'Q'},
         {"rx-gro", 1, 0, 'g'},
         {"worker-log", 1, 0, 'L'},
+        {"simulcast", 1, 0, 'Y'},
         {0, 0, 0, 0},
     };
     /* clang-format on */
@@ -1311,6 +1612,9 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         case 'C':
             lg->gcm = strcmp(optarg, "gcm") == 0;
             break;
+        case 'Y':
+            lg->simulcast = atoi(optarg) != 0;
+            break;
         case 'X':
             if (lg->n_server_pids < VC_ARRAY_LEN(lg->server_pids))
                 lg->server_pids[lg->n_server_pids++] = atoi(optarg);
@@ -1363,8 +1667,10 @@ int main(int argc, char **argv)
     /* Before the identity: its SSL_CTX fixes the offered SRTP profiles. */
     mw_srtp_set_gcm_allowed(lg.gcm);
     lg.id = mw_dtls_identity_new();
-    lg.cb = (mw_peer_callbacks_t){
-        .on_state = lg_on_state, .on_gathered = lg_on_gathered, .on_rtp = lg_on_rtp};
+    lg.cb = (mw_peer_callbacks_t){.on_state = lg_on_state,
+                                  .on_gathered = lg_on_gathered,
+                                  .on_rtp = lg_on_rtp,
+                                  .on_rtcp = lg_on_rtcp};
     if (lg.decrypt_every > 1)
         lg.cb.on_srtp_peek = lg_on_srtp_peek;
     lg.parts = g_ptr_array_new();
@@ -1382,6 +1688,10 @@ int main(int argc, char **argv)
     g_source_set_priority(tick, G_PRIORITY_HIGH);
     g_source_set_callback(tick, (GSourceFunc)(void (*)(void))lg_on_media_tick, &lg, NULL);
     g_source_attach(tick, lg.ctx);
+    GSource *fb = g_timeout_source_new(1000 / LG_FB_SLICES);
+    g_source_set_callback(fb, lg_feedback_tick, &lg, NULL);
+    if (lg.simulcast)
+        g_source_attach(fb, lg.ctx);
     GSource *keep = g_timeout_source_new_seconds(20);
     g_source_set_callback(keep, lg_janus_keepalive, &lg, NULL);
     if (lg.janus)
@@ -1403,6 +1713,8 @@ int main(int argc, char **argv)
     close(tfd); /* the media clock's timerfd (the source does not own it) */
     g_source_destroy(keep);
     g_source_unref(keep);
+    g_source_destroy(fb);
+    g_source_unref(fb);
     for (guint i = 0; i < lg.parts->len; i++)
         lg_part_free(g_ptr_array_index(lg.parts, i));
     g_ptr_array_free(lg.parts, TRUE);

@@ -8,7 +8,8 @@ LG_OBJ := $(LG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/media-worker/shell/peer.o \
 	$(BUILD)/media-worker/shell/peer_tx.o $(BUILD)/media-worker/shell/peer_rx.o \
 	$(BUILD)/media-worker/shell/shard.o \
 	$(BUILD)/media-worker/shell/dtls.o $(BUILD)/media-worker/shell/srtp.o $(BUILD)/media-worker/shell/hmac_sha1.o \
-	$(BUILD)/media-worker/shell/gpoll.o $(BUILD)/media-worker/core/rtp.o
+	$(BUILD)/media-worker/shell/gpoll.o $(BUILD)/media-worker/core/rtp.o \
+	$(BUILD)/media-worker/core/rtcp.o
 LG_LIBS := $(shell pkg-config --libs nice glib-2.0 2>/dev/null) -lwslay -lsrtp2 -lssl -lcrypto -luring \
 	-ljansson -lnng -lpthread -lm
 
