@@ -88,6 +88,16 @@ def summarize(target):
     if gcm and gcm[-1]["worker_cpu"] > 0:
         s["gcm_pps_per_core"] = gcm[-1]["fwd_pps"] / gcm[-1]["worker_cpu"]
         s["gcm_loss"] = gcm[-1]["loss"]
+    # Simulcast (q/h/f, tiles cycling over the three) at one load for both.
+    sim = [j for j in lines if j["target"] == target + "-simulcast"]
+    if sim and sim[-1]["failed"] == 0:
+        j = sim[-1]
+        s.update({"sim_subscribers": j["subscribers"], "sim_fwd_pps": j["fwd_pps"],
+                  "sim_cpu_pct": 100 * j["worker_cpu"], "sim_loss_pct": 100 * j["loss"],
+                  "sim_lat_us_p50": j["lat_us_p50"], "sim_lat_us_p99": j["lat_us_p99"],
+                  "sim_layer_wrong": j.get("layer_wrong")})
+        if j["worker_cpu"] > 0:
+            s["sim_pps_per_core"] = j["fwd_pps"] / j["worker_cpu"]
     h = nearest_half_cpu(ok)
     if h:
         s.update({"lat50cpu_us_p50": h["lat_us_p50"], "lat50cpu_us_p99": h["lat_us_p99"],
@@ -134,6 +144,14 @@ rows = [
     ("fan-out at <1% loss and p50 <= 10 ms (subs)", "fanout_max_subscribers_p50_10ms", "%.0f", 1),
     ("  forwarded pps per worker core there", "pps_per_core_p50_10ms", "%.0f", 1),
     ("meetings of 8 at <1% loss (rooms)", "meeting_rooms_of_8", "%.0f", 1),
+    ("simulcast q/h/f fan-out [4]: subscribers", "sim_subscribers", "%.0f", 0),
+    ("  forwarded pps", "sim_fwd_pps", "%.0f", 0),
+    ("  the target's CPU (% of a core)", "sim_cpu_pct", "%.0f", -1),
+    ("  forwarded pps per core", "sim_pps_per_core", "%.0f", 1),
+    ("  loss (%)", "sim_loss_pct", "%.2f", -1),
+    ("  latency p50 (us)", "sim_lat_us_p50", "%.0f", -1),
+    ("  latency p99 (us)", "sim_lat_us_p99", "%.0f", -1),
+    ("  probes of another layer than the tile's", "sim_layer_wrong", "%.0f", 0),
     ("added latency p50 at 50% load (us)", "lat_us_p50", "%.0f", -1),
     ("added latency p99 at 50% load (us)", "lat_us_p99", "%.0f", -1),
     ("  p50 at the ramp step nearest 50% CPU (us)", "lat50cpu_us_p50", "%.0f", -1),
@@ -181,6 +199,10 @@ if ours.get("split_pps_per_core") is not None:
           " NIC with UDP segmentation offload takes it from the server; re-run with them"
           " splitting trains: over loopback the kernel then runs a receive per datagram on the"
           " target's core")
+if ours.get("sim_subscribers") is not None:
+    print("[4] rooms of 1 + 20; the publisher sends three VP8 layers by rid (about 150, 500 and"
+          " 1500 kbit/s), each subscriber's tile shows one of them (cycling q, h, f) and its"
+          " receiver reports a 5 Mbit/s REMB; the same subscriber count for both targets")
 for t, sm in (("ours", ours), ("janus", janus)):
     if sm.get("fanout_generator_limited"):
         print(f"{t}: the fan-out ramp ended on the generator (97 % of its core), not on loss:"

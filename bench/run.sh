@@ -16,6 +16,7 @@
 #              replace its steps): quick A/B runs of the hot path
 #   ONLY=latency LAT_SUBS=N  only the latency probe at N subscribers
 #   ONLY=joins   only the joins scenario
+#   ONLY=simulcast  only the simulcast step (SIM_SUBS subscribers, 200)
 #   WORKER_ARGS="--udp-gso 0"  extra worker options (A/B runs)
 #   LG_ARGS="--rx-poll 1"      extra load generator options (A/B runs)
 #   BENCH_OUT=FILE             where the results JSON goes (tests/loadgen)
@@ -204,12 +205,22 @@ lat_step() {
   one_step "$1-lat" "$2" --srtp cm
 }
 
+# sim_step TARGET: the simulcast fan-out, SIM_SUBS subscribers whose tiles
+# show q, h or f (the layer switches settle in the longer warm-up).
+sim_step() {
+  one_step "$1-simulcast" "$SIM_SUBS" --srtp cm --simulcast 1 --warmup "$SIM_WARMUP"
+}
+
 # run_target ours|janus: every scenario against one target.
 run_target() {
   local t=$1 maxsubs
   if [[ ${ONLY:-} == joins ]]; then
     echo "bench: $t: joins" >&2
     lg "$t" --scenario joins --srtp cm "${JOINS[@]}"
+    return 0
+  fi
+  if [[ ${ONLY:-} == simulcast ]]; then
+    sim_step "$t"
     return 0
   fi
   if [[ ${ONLY:-} == latency ]]; then
@@ -235,8 +246,9 @@ run_target() {
   echo "bench: $t: latency at 50% load ($((maxsubs / 2)) subscribers)" >&2
   lat_step "$t" "$(( maxsubs / 2 > 0 ? maxsubs / 2 : 1 ))"
   # What the idle setting is worth: the ramp's step nearest half a core,
-  # once more with it and once with the vCPU halting at once.
-  if [[ -n $HALT_POLL_NS ]]; then
+  # once more with it and once with the vCPU halting at once (not in QUICK
+  # runs, to stay under a minute).
+  if [[ -n $HALT_POLL_NS && -z ${QUICK:-} ]]; then
     local half
     half=$(/usr/bin/python3 "$ROOT/bench/report.py" --half "$LINES" "$t")
     if ((half > 0)); then
@@ -251,6 +263,8 @@ run_target() {
     echo "bench: $t: AES-GCM at the clean AES-CM load ($maxsubs subscribers)" >&2
     one_step "$t-gcm" "$(( maxsubs > 0 ? maxsubs : 1 ))" --srtp gcm
   fi
+  echo "bench: $t: simulcast fan-out ($SIM_SUBS subscribers, layers q/h/f)" >&2
+  sim_step "$t"
   echo "bench: $t: meetings of 8" >&2
   lg "$t" --scenario meeting --srtp cm "${MEET[@]}"
   echo "bench: $t: joins" >&2
@@ -268,6 +282,8 @@ if [[ -n ${QUICK:-} ]]; then
   MEET=(--start 1 --step 1 --max-steps 1 --window 1.5 --warmup 0.5 --ready-timeout 8)
   JOINS=(--joins 8 --subs-per-room 20)
   LATW=1.5
+  SIM_SUBS=20
+  SIM_WARMUP=1
   PHYS_SECONDS=0.5
 else
   FAN_ROOM=20
@@ -275,6 +291,8 @@ else
   MEET=(--start 1 --step 2 --max-steps 20 --window 5 --warmup 2)
   JOINS=(--joins 50 --subs-per-room 20)
   LATW=${LATW_S:-10}
+  SIM_SUBS=${SIM_SUBS:-200}
+  SIM_WARMUP=3
 fi
 
 # shellcheck disable=SC2206 # word splitting is the point
