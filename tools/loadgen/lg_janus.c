@@ -120,12 +120,6 @@ static size_t lg_janus_pubs(lg_t *lg, int room, lg_part_t **out, size_t max)
     return n;
 }
 
-/* The substream a subscriber's tile shows (lg_want_layer's rule). */
-static int lg_janus_layer(const lg_part_t *p)
-{
-    return p->sub_idx % LG_MAX_LAYERS;
-}
-
 /* Attached: publishers join as publishers, subscribers subscribe to every
  * live feed of the room but the one they skip (their own in a meeting). */
 static void lg_janus_join(lg_part_t *p)
@@ -149,7 +143,7 @@ static void lg_janus_join(lg_part_t *p)
         if (lg->simulcast) { /* the publisher's mids: 0 audio, 1 video (our offer) */
             json_array_append_new(streams, json_pack("{s:I,s:s}", "feed", feed, "mid", "0"));
             json_array_append_new(streams, json_pack("{s:I,s:s,s:i}", "feed", feed, "mid", "1",
-                                                     "substream", lg_janus_layer(p)));
+                                                     "substream", lg_want_layer(lg, p)));
         } else {
             json_array_append_new(streams, json_pack("{s:I}", "feed", feed));
         }

@@ -152,6 +152,10 @@ uint64_t lg_now_ns(void);
 void lg_part_fail(lg_part_t *p, const char *why);
 /* Sends m on p's WebSocket and takes m; a failed send fails p. */
 void lg_send_json(lg_part_t *p, json_t *m);
+/* The simulcast layer p's tiles show (its place in the room, cycling q, h,
+ * f, in a meeting q, h; Janus: the substream it asks for); 0 without
+ * simulcast. */
+int lg_want_layer(const lg_t *lg, const lg_part_t *p);
 /* p's transport (libnice on --ice-ip, our DTLS identity); failure fails p. */
 void lg_peer_create(lg_part_t *p, int controlled);
 

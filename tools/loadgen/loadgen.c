@@ -2,11 +2,21 @@
  * real browser protocol (docs/protocol.md): WebSocket signaling, ICE, DTLS
  * and SRTP through the worker's own transport (media-worker/shell/peer.c).
  * Publishers send pre-packetized Opus (50 pps, ~100 B) and VP8 (30 fps at a
- * chosen bitrate in ~1.2 kB packets, a 5x keyframe every 3 s, paced like
- * libwebrtc at --pacing x the bitrate from a 250 us timerfd clock) whose
- * payload carries a magic and the send time (CLOCK_MONOTONIC ns); nothing is
- * encoded. Subscribers measure loss (sequence gaps), jitter (RFC 3550 6.4.1)
- * and the one-way latency through the server (same host, same clock).
+ * chosen bitrate in ~1.2 kB packets, paced like libwebrtc at --pacing x the
+ * bitrate from a 250 us timerfd clock); nothing is encoded. The VP8 packets
+ * are shaped as libwebrtc's (RFC 7741 descriptor with a 15-bit picture id
+ * and TL0PICIDX; frame tag with the P bit; a key frame's start code and
+ * size): a 5x key frame first, every 3 s and on PLI / FIR (at most one per
+ * 300 ms per layer). With --simulcast 1 a publisher sends three layers by
+ * rid (RFC 8853: q, h, f at a tenth, a third and all of the bitrate, 320x180
+ * to 1280x720, each paced on its own), the mid and rid header extensions
+ * until a receiver report covers the SSRC; it pauses and resumes layers as
+ * the server's "layers" (dynacast) says; subscribers' tiles (video_size, or
+ * Janus's substream) cycle over q, h, f, and they send an RR + REMB each
+ * second. Every payload ends in a probe: the layer, a magic and the send
+ * time. Subscribers measure loss (sequence gaps), jitter (RFC 3550 6.4.1),
+ * the one-way latency through the server (same host, same clock) and which
+ * layer each probe came from.
  *
  * Scenarios (one JSON object per measured step on stdout, logs on stderr):
  *   fanout   rooms of 1 publisher + --subs-per-room subscribers; each step
@@ -525,11 +535,12 @@ static int lg_on_srtp_peek(mw_peer_t *peer, const uint8_t *pkt, size_t len, void
 
 /* on_rtp: a decrypted packet: accounting unless the peek did it, then the
  * latency probe (magic + send time at the payload start). */
-/* The simulcast layer a participant's tiles show (its place in the room,
- * cycling q, h, f); 0 without simulcast. */
-static int lg_want_layer(const lg_t *lg, const lg_part_t *p)
+int lg_want_layer(const lg_t *lg, const lg_part_t *p)
 {
-    return lg->simulcast && p->sub_idx >= 0 ? p->sub_idx % LG_MAX_LAYERS : 0;
+    /* A meeting's grid of 7 tiles shows q or h: seven f layers would not
+     * fit a receiver's bandwidth (a server's estimate caps them). */
+    int n = strcmp(lg->scenario, "meeting") == 0 ? LG_MAX_LAYERS - 1 : LG_MAX_LAYERS;
+    return lg->simulcast && p->sub_idx >= 0 ? p->sub_idx % n : 0;
 }
 
 static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
