@@ -65,7 +65,6 @@ typedef struct lg_part {
     int sub_idx; /* a subscriber's place in its room (its tile size), -1 */
     char label[32];
     char sid[80]; /* ours: the session id "joined" gave */
-    char pid[64]; /* ours: the participant id "joined" gave */
     lg_ws_t *ws;
     mw_peer_t *peer;
     int publish;
@@ -113,11 +112,12 @@ struct lg {
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
     int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
-    int simulcast; /* publishers send q, h, f; subscribers' tiles cycle over them */
-    int rx_poll;   /* drain the fast path every rx_poll media ticks, never woken by
-                    * arrivals; 0: woken by them */
-    int rx_gro;    /* UDP_GRO on the subscribers' sockets: a GSO train stays one
-                    * message over loopback (see mw_peer_fast_rx_start) */
+    int simulcast;   /* publishers send q, h, f; subscribers' tiles cycle over them */
+    int tile_layers; /* how many of them the tiles cycle over (from q up) */
+    int rx_poll;     /* drain the fast path every rx_poll media ticks, never woken by
+                      * arrivals; 0: woken by them */
+    int rx_gro;      /* UDP_GRO on the subscribers' sockets: a GSO train stays one
+                      * message over loopback (see mw_peer_fast_rx_start) */
     unsigned rx_ticks;
     guint fb_next;        /* the next participant whose receiver feedback is due */
     uint64_t pub_next_ns; /* when the next publisher's packet is due */

@@ -223,12 +223,12 @@ static void lg_send_audio(lg_part_t *p)
     p->win_audio++;
 }
 
-/* One VP8 packet of layer li, as libwebrtc packetizes (RFC 7741): the mid
- * and rid extensions until a receiver report covers the SSRC (simulcast
- * only), the
- * payload descriptor with a 15-bit picture id and TL0PICIDX, at a frame's
- * start the frame tag (P bit clear on key frames, RFC 6386 9.1) and on key
- * frames the start code and the layer's size. The packet stays 1.2 kB. */
+/* One VP8 packet of layer li, as libwebrtc packetizes (RFC 7741): with
+ * simulcast the mid and rid extensions until a receiver report covers the
+ * SSRC; the payload descriptor with a 15-bit picture id and TL0PICIDX; at
+ * a frame's start the frame tag (P bit clear on key frames, RFC 6386 9.1)
+ * and on key frames the start code and the layer's size. The packet stays
+ * 1.2 kB. */
 static void lg_send_video(lg_part_t *p, size_t li, int marker, int first, int key, uint32_t ts)
 {
     lg_layer_t *l = &p->vl[li];
@@ -533,16 +533,13 @@ static int lg_on_srtp_peek(mw_peer_t *peer, const uint8_t *pkt, size_t len, void
     return s && (s->n_rx == 1 || s->n_rx % (uint64_t)p->lg->decrypt_every == 0);
 }
 
-/* on_rtp: a decrypted packet: accounting unless the peek did it, then the
- * latency probe (magic + send time at the payload start). */
 int lg_want_layer(const lg_t *lg, const lg_part_t *p)
 {
-    /* A meeting's grid of 7 tiles shows q or h: seven f layers would not
-     * fit a receiver's bandwidth (a server's estimate caps them). */
-    int n = strcmp(lg->scenario, "meeting") == 0 ? LG_MAX_LAYERS - 1 : LG_MAX_LAYERS;
-    return lg->simulcast && p->sub_idx >= 0 ? p->sub_idx % n : 0;
+    return lg->simulcast && p->sub_idx >= 0 ? p->sub_idx % lg->tile_layers : 0;
 }
 
+/* on_rtp: a decrypted packet: accounting unless the peek did it, then the
+ * probe at the payload's end (layer, magic, send time). */
 static void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
 {
     lg_part_t *p = user;
@@ -790,8 +787,6 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
         p->joined = 1;
         snprintf(p->sid, sizeof(p->sid), "%s",
                  json_string_value(json_object_get(m, "session")) ?: "");
-        snprintf(p->pid, sizeof(p->pid), "%s",
-                 json_string_value(json_object_get(m, "participant")) ?: "");
         /* The worker offers, so it controls ICE (RFC 8445 6.1.1), as with
          * a browser: answering as controlling too cost a role conflict. */
         lg_peer_create(p, 1);
@@ -1183,6 +1178,7 @@ static double lg_measure(lg_t *lg, const char *scenario)
                             json_pack("[I,I,I]", (json_int_t)lg->layer_rx[0],
                                       (json_int_t)lg->layer_rx[1], (json_int_t)lg->layer_rx[2]));
         json_object_set_new(o, "layer_wrong", json_integer((json_int_t)lg->layer_wrong));
+        /* since the start, not per window */
         json_object_set_new(o, "key_frames", json_integer((json_int_t)kf));
         json_object_set_new(o, "kf_requests", json_integer((json_int_t)asks));
     }
@@ -1662,6 +1658,9 @@ int main(int argc, char **argv)
     };
     vc_log_init("loadgen", VC_LOG_INFO);
     lg_opts(&lg, argc, argv);
+    /* A meeting's grid of 7 tiles shows q or h: seven f layers would not
+     * fit a receiver's bandwidth (a server's estimate caps them). */
+    lg.tile_layers = strcmp(lg.scenario, "meeting") == 0 ? LG_MAX_LAYERS - 1 : LG_MAX_LAYERS;
     if (lg.worker_pid && lg.n_server_pids == 0)
         lg.server_pids[lg.n_server_pids++] = lg.worker_pid;
     signal(SIGPIPE, SIG_IGN);
