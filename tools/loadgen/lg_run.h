@@ -17,6 +17,9 @@
 #define LG_HIST_COARSE 1000 /* then 100 us buckets up to 102 ms */
 #define LG_FRAMEQ 16        /* video frames waiting for the pacer */
 #define LG_MAX_LAYERS 3     /* simulcast: q, h, f */
+#define LG_TOP_W 1280       /* the (top) layer's size */
+#define LG_TOP_H 720
+#define LG_FB_SLICES 20 /* receiver feedback: a twentieth of them every 50 ms */
 
 typedef struct lg lg_t;
 
@@ -80,7 +83,6 @@ typedef struct lg_part {
     lg_offer_t *offer; /* waiting for gathering */
     uint64_t version;
     size_t n_expected;                         /* subscribed streams in the last offer */
-    uint64_t win_sent;                         /* RTP packets this publisher sent in the window */
     uint64_t win_layer_rx[LG_MAX_LAYERS];      /* a subscriber's probes per layer */
     uint64_t t_open_ns, t_first_ns, t_conn_ns; /* WS open, first media, DTLS done */
     lg_stream_t st[LG_MAX_STREAMS];
@@ -139,8 +141,7 @@ struct lg {
     double last_cpu;      /* the generator's own CPU fraction in the last step */
     uint64_t hist[LG_HIST_FINE + LG_HIST_COARSE + 1];
     uint64_t lat_n;
-    uint64_t layer_rx[LG_MAX_LAYERS]; /* probes per layer in the window */
-    uint64_t layer_wrong;             /* probes of another layer than the tile's */
+    uint64_t layer_wrong; /* probes of another layer than the tile's */
     int rc;
 };
 
@@ -152,10 +153,6 @@ uint64_t lg_now_ns(void);
 void lg_part_fail(lg_part_t *p, const char *why);
 /* Sends m on p's WebSocket and takes m; a failed send fails p. */
 void lg_send_json(lg_part_t *p, json_t *m);
-/* The simulcast layer p's tiles show (its place in the room, cycling q, h,
- * f, in a meeting q, h; Janus: the substream it asks for); 0 without
- * simulcast. */
-int lg_want_layer(const lg_t *lg, const lg_part_t *p);
 /* p's transport (libnice on --ice-ip, our DTLS identity); failure fails p. */
 void lg_peer_create(lg_part_t *p, int controlled);
 
@@ -163,6 +160,27 @@ void lg_peer_create(lg_part_t *p, int controlled);
 typedef int (*lg_cond_fn)(lg_t *lg, void *arg);
 /* Runs the loop for ms or until cond holds: 1 held, 0 timed out, -1 stopped. */
 int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms);
+
+/* ---- lg_media.c ---- */
+
+/* The media clock's timerfd fired: publishers send what is due, and every
+ * --rx-poll ticks the subscribers' sockets are drained. data: the lg_t. */
+gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data);
+/* GLib timeout every 1000 / LG_FB_SLICES ms (simulcast runs): the next
+ * slice of subscribers sends an RR and a REMB. */
+gboolean lg_feedback_tick(gpointer data);
+/* Peer callbacks (user: the lg_part_t): loss and jitter from the clear
+ * header (peek: whether to decrypt), the probe of a decrypted packet, and
+ * a publisher's RTCP (rid acknowledged, PLI / FIR). */
+int lg_on_srtp_peek(mw_peer_t *peer, const uint8_t *pkt, size_t len, void *user);
+void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user);
+void lg_on_rtcp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user);
+/* The latency histogram's q-quantile in µs. */
+double lg_hist_pct(const lg_t *lg, double q);
+/* The simulcast layer p's tiles show (its place in the room, cycling q, h,
+ * f, in a meeting q, h; Janus: the substream it asks for); 0 without
+ * simulcast. */
+int lg_want_layer(const lg_t *lg, const lg_part_t *p);
 
 /* ---- lg_janus.c ---- */
 

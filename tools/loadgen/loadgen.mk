@@ -2,8 +2,8 @@
 #   make bench         the full comparison (our worker vs Janus VideoRoom)
 #   make bench-quick   the same scenarios, small, in under a minute
 #   make bench-profile callgrind of the worker under a small fan-out
-LG_SRC := tools/loadgen/loadgen.c tools/loadgen/lg_janus.c tools/loadgen/lg_ws.c \
-	tools/loadgen/lg_sdp.c
+LG_SRC := tools/loadgen/loadgen.c tools/loadgen/lg_media.c tools/loadgen/lg_janus.c \
+	tools/loadgen/lg_ws.c tools/loadgen/lg_sdp.c
 LG_OBJ := $(LG_SRC:%.c=$(BUILD)/%.o) $(BUILD)/media-worker/shell/peer.o \
 	$(BUILD)/media-worker/shell/peer_tx.o $(BUILD)/media-worker/shell/peer_rx.o \
 	$(BUILD)/media-worker/shell/shard.o \
