@@ -70,10 +70,16 @@ stop_all() {
 HALT_POLL=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 HALT_POLL_NS=${BENCH_HALT_POLL_NS-$(sed -n 's/^vc_worker_guest_halt_poll_ns: *//p' \
   "$ROOT/ansible/roles/worker/defaults/main.yml")}
-HALT_POLL_WAS=
+# The role sets the governor's first growth step to the window too.
+HALT_GROW=${HALT_POLL%/*}/guest_halt_poll_grow_start
+HALT_POLL_WAS= HALT_GROW_WAS=
 if [[ -w $HALT_POLL && $HALT_POLL_NS =~ ^[0-9]+$ && -z ${PROFILE:-} ]]; then
   HALT_POLL_WAS=$(<"$HALT_POLL")
   echo "$HALT_POLL_NS" >"$HALT_POLL"
+  if [[ -w $HALT_GROW ]] && ((HALT_POLL_NS > 0)); then
+    HALT_GROW_WAS=$(<"$HALT_GROW")
+    echo "$HALT_POLL_NS" >"$HALT_GROW"
+  fi
 else
   HALT_POLL_NS=
 fi
@@ -81,6 +87,7 @@ fi
 cleanup() {
   stop_all
   [[ -n $HALT_POLL_WAS ]] && echo "$HALT_POLL_WAS" >"$HALT_POLL"
+  [[ -n $HALT_GROW_WAS ]] && echo "$HALT_GROW_WAS" >"$HALT_GROW"
   local keep=${BENCH_LOGS:-/tmp/vc-bench-last}
   rm -rf "$keep"; cp -r "$TMP" "$keep" 2>/dev/null || true
   rm -rf "$TMP"

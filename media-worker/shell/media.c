@@ -358,6 +358,10 @@ static void mw_media_fan_build(mw_session_t *s, sdp_kind_t kind, uint8_t pt)
  * participant's m-lines, its subscriber state, its peer, the peer's SRTP
  * state and SSRC table); a pass per stage overlaps them. */
 #define MW_FAN_CHUNK 16
+/* A fan-out to this many or more sends its first half before encrypting
+ * the second when nothing waits behind its packet: the median copy leaves
+ * one half's SRTP earlier, for one more system call. */
+#define MW_FAN_EARLY 8
 
 static void mw_media_prefetch(const mw_session_t *q, size_t i, int stage)
 {
@@ -401,6 +405,7 @@ static void mw_media_fanout(const mw_rx_t *rx)
         mw_media_fan_build(s, rx->kind, rx->h.pt);
     mw_session_t **ss = f->ss;
     const uint8_t *ml = f->ml;
+    size_t half = f->n >= MW_FAN_EARLY ? (f->n + 1) / 2 : 0;
     for (size_t k0 = 0, n = f->n; k0 < n; k0 += MW_FAN_CHUNK) {
         size_t end = k0 + MW_FAN_CHUNK < n ? k0 + MW_FAN_CHUNK : n;
         for (int stage = 0; stage < 4; stage++)
@@ -411,6 +416,8 @@ static void mw_media_fanout(const mw_rx_t *rx)
             if (q->dead || !q->connected || q->part == NULL)
                 continue;
             mw_media_forward_one(q, ml[k], rx);
+            if (k + 1 == half)
+                mw_peer_flush_lone();
         }
     }
 }

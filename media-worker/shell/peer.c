@@ -374,6 +374,7 @@ mw_peer_t *mw_peer_new(const mw_peer_config_t *cfg, mw_dtls_identity_t *id,
     p->tx_fd = -1;
     p->ur_file = -1;
     p->tx_hold = -1;
+    p->tx_stamp_fd = -1;
     if (mw_srtp_global_init() < 0 || !id)
         goto fail;
     /* Aggressive nomination unless cfg asks for regular: RFC 8445 8.1.1

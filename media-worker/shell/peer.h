@@ -117,6 +117,10 @@ void mw_peer_set_gso(int on);
 /* A queued copy waits at most this long (µs, default 200) for the rest of
  * the loop turn: the receive path flushes early once the oldest one has. */
 void mw_peer_set_batch_wait(long us);
+/* Called by a fan-out once half its copies are queued: if the packet is the
+ * only one the last read brought (nothing waits behind it), those copies
+ * leave now instead of after the other half's encryption. */
+void mw_peer_flush_lone(void);
 /* io_uring for mw_peer_flush(): all peers' queues in one io_uring_enter()
  * instead of one sendmmsg() per peer. Returns 0, or -1 if the kernel has
  * no io_uring for us (then sendmmsg it is). Stop before exit. */
@@ -173,6 +177,14 @@ void mw_peer_ice_stop(void);
 /* The selected pair's local UDP socket (for kernel receive timestamps in
  * tools), or -1 before selection or on a relayed pair. Borrowed. */
 int mw_peer_fd(const mw_peer_t *p);
+/* Kernel send stamps (tools): with them on, each RTP packet p sends at
+ * once (no batching) asks the kernel for the time it went to the device
+ * (SO_TIMESTAMPING, software; loopback and NIC drivers stamp in their
+ * transmit path), read from the socket's error queue right after the send.
+ * mw_peer_tx_stamp_ns() is the last one (CLOCK_REALTIME ns), 0 if the
+ * kernel gave none or on a relayed pair. */
+void mw_peer_set_tx_stamps(mw_peer_t *p, int on);
+uint64_t mw_peer_tx_stamp_ns(const mw_peer_t *p);
 
 /* Sends one SCTP packet as a DTLS application data record on the selected
  * pair. Returns 0, or -1 if DTLS is not connected or it is too large. */

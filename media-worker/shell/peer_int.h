@@ -68,7 +68,11 @@ struct mw_peer {
     GSocket *tx_sock;
     struct sockaddr_storage tx_addr;
     socklen_t tx_addrlen;
-    int ur_file;     /* tx_fd's index in the ring's fixed file table, -1: none */
+    int ur_file; /* tx_fd's index in the ring's fixed file table, -1: none */
+    /* Kernel send stamps (tools, mw_peer_set_tx_stamps): the socket they
+     * are reported on (-1: not set up yet) and the last RTP packet's. */
+    int tx_stamps, tx_stamp_fd;
+    uint64_t tx_stamp_ns;
     unsigned ur_gen; /* the ring that table belongs to */
 
     /* Send batching: slot numbers, lengths and RTCP flags of the queued
@@ -107,6 +111,7 @@ typedef struct {
     mw_peer_t *listed;  /* peers with a queue */
     gint64 first_us;    /* when the oldest queued copy was queued */
     gint64 max_wait_us; /* flush early once the oldest copy waited this long */
+    int lone;           /* the packet being handled is the only one read */
     mw_peer_io_stats_t st;
 } mw_peer_tx_pool_t;
 extern mw_peer_tx_pool_t mw_tx;

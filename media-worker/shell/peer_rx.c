@@ -220,6 +220,7 @@ static void mw_peer_rx_read(mw_peer_t *p)
         if (n <= 0)
             return;
         mw_tx.st.recv_dgrams += (uint64_t)n;
+        mw_tx.lone = n == 1;
         for (int i = 0; i < n && p->rx_fast; i++) {
             const uint8_t *b = iov[i].iov_base;
             size_t len = msg[i].msg_len, seg = 0;
@@ -245,6 +246,7 @@ static void mw_peer_rx_read(mw_peer_t *p)
          * that a subscriber's run of copies is one GSO send. */
         if (n == 1 && mw_tx.listed)
             mw_peer_flush();
+        mw_tx.lone = 0;
         mw_rx.stamp_ns = 0;
         if (n < MW_RX_BATCH || !p->rx_fast)
             return;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/resource.h>
@@ -20,6 +22,10 @@
 #include "media-worker/shell/srtp.h"
 
 #define MW_TX_GSO_MAX 60000 /* bytes in one UDP GSO send (under 64 kB) */
+
+#ifndef SOF_TIMESTAMPING_OPT_RX_FILTER
+#define SOF_TIMESTAMPING_OPT_RX_FILTER (1 << 17) /* Linux 6.1 */
+#endif
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103 /* linux/udp.h, Linux 4.18 */
@@ -430,6 +436,12 @@ void mw_peer_flush(void)
     }
 }
 
+void mw_peer_flush_lone(void)
+{
+    if (mw_tx.lone && mw_tx.listed != NULL)
+        mw_peer_flush();
+}
+
 /* Takes p off the list of peers with a queue (before it is freed). */
 void mw_peer_tx_unlist(mw_peer_t *p)
 {
@@ -476,6 +488,75 @@ static int mw_peer_tx_queue_slot(mw_peer_t *p, uint16_t slot, size_t len, int rt
     return 0;
 }
 
+void mw_peer_set_tx_stamps(mw_peer_t *p, int on)
+{
+    p->tx_stamps = on;
+    p->tx_stamp_ns = 0;
+}
+
+uint64_t mw_peer_tx_stamp_ns(const mw_peer_t *p)
+{
+    return p->tx_stamp_ns;
+}
+
+/* Sends b with a software send stamp asked for in a control message (only
+ * this packet is stamped, not libnice's STUN on the same socket) and reads
+ * the stamp back: the kernel queues it on the error queue during the send.
+ * The socket reports software stamps without their packet, and none for
+ * what it receives (its receive stamps stay SO_TIMESTAMPNS). */
+static ssize_t mw_peer_send_stamped(mw_peer_t *p, const uint8_t *b, size_t n)
+{
+    if (p->tx_stamp_fd != p->tx_fd) {
+        int fl = SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY |
+                 SOF_TIMESTAMPING_OPT_RX_FILTER;
+        if (setsockopt(p->tx_fd, SOL_SOCKET, SO_TIMESTAMPING, &fl, sizeof(fl)) < 0) {
+            VC_WARN("no kernel send stamps (%s)", strerror(errno));
+            p->tx_stamps = 0;
+        }
+        p->tx_stamp_fd = p->tx_fd;
+    }
+    union {
+        char b[CMSG_SPACE(sizeof(uint32_t))];
+        struct cmsghdr align;
+    } ctl = {0};
+    struct iovec iov = {.iov_base = (void *)b, .iov_len = n};
+    struct msghdr h = {.msg_name = &p->tx_addr,
+                       .msg_namelen = p->tx_addrlen,
+                       .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl.b,
+                       .msg_controllen = sizeof(ctl.b)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&h);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SO_TIMESTAMPING;
+    cm->cmsg_len = CMSG_LEN(sizeof(uint32_t));
+    uint32_t gen = SOF_TIMESTAMPING_TX_SOFTWARE;
+    memcpy(CMSG_DATA(cm), &gen, sizeof(gen));
+    ssize_t r;
+    do
+        r = sendmsg(p->tx_fd, &h, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    p->tx_stamp_ns = 0;
+    for (;;) {
+        union {
+            char b[512];
+            struct cmsghdr align;
+        } eb;
+        struct msghdr e = {.msg_control = eb.b, .msg_controllen = sizeof(eb.b)};
+        if (recvmsg(p->tx_fd, &e, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            break;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&e); c != NULL; c = CMSG_NXTHDR(&e, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING &&
+                c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+                struct timespec ts;
+                memcpy(&ts, CMSG_DATA(c), sizeof(ts)); /* ts[0]: software */
+                p->tx_stamp_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+            }
+        }
+    }
+    return r;
+}
+
 /* Sends b (p->tx or a slot; protected in place) at once. */
 static int mw_peer_send_now(mw_peer_t *p, uint8_t *b, size_t len, int rtcp)
 {
@@ -486,7 +567,10 @@ static int mw_peer_send_now(mw_peer_t *p, uint8_t *b, size_t len, int rtcp)
         p->stats.srtp_errors++;
         return -1;
     }
-    if (p->tx_fd >= 0) {
+    if (p->tx_fd >= 0 && p->tx_stamps && !rtcp) {
+        ssize_t r = mw_peer_send_stamped(p, b, n);
+        sent = r < 0 ? -1 : (gint)r;
+    } else if (p->tx_fd >= 0) {
         ssize_t r;
         do
             r = sendto(p->tx_fd, b, n, MSG_DONTWAIT | MSG_NOSIGNAL,

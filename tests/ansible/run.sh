@@ -119,6 +119,7 @@ vc_firewall_manage: true
 EOF
 mkdir -p "$D/etc/redis" "$D/etc/sysctl.d" "$D/etc/tmpfiles.d" "$D/sys" # exist on a Debian host
 echo 0 >"$D/sys/guest_halt_poll_ns" # a KVM guest's haltpoll governor, polling off
+echo 50000 >"$D/sys/guest_halt_poll_grow_start"
 play() { (cd ansible && ansible-playbook -i "$TMP/hosts.yml" site.yml -e @"$TMP/vars.yml" "$@"); }
 
 check "check mode (--check --diff) on a fresh host" bash -c "$(declare -f play); TMP=$TMP; play --check --diff"
@@ -167,8 +168,9 @@ check "nftables ruleset valid and opens edge, ICE, TURN" bash -c "
   grep -q 'ip saddr @cluster4 tcp dport 26379 accept' \$f"
 check "sysctl drop-in" grep -q '^net.core.rmem_max = ' "$D/etc/sysctl.d/60-vc.conf"
 check "guest halt-polling: set now and at boot (tmpfiles.d)" bash -c "$(declare -f has)
-  [[ \$(cat '$D/sys/guest_halt_poll_ns') == 200000 ]] &&
-  has '$D/etc/tmpfiles.d/vc-haltpoll.conf' 'w $D/sys/guest_halt_poll_ns - - - - 200000'"
+  [[ \$(cat '$D/sys/guest_halt_poll_ns') == 200000 && \$(cat '$D/sys/guest_halt_poll_grow_start') == 200000 ]] &&
+  has '$D/etc/tmpfiles.d/vc-haltpoll.conf' 'w $D/sys/guest_halt_poll_ns - - - - 200000' &&
+  has '$D/etc/tmpfiles.d/vc-haltpoll.conf' 'w $D/sys/guest_halt_poll_grow_start - - - - 200000'"
 if command -v systemd-analyze >/dev/null; then
   check "systemd-analyze verify units" bash -c "
     cd '$U' && SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no vc-router.service vc-edge.service vc-worker@1.service 2>&1 |

@@ -67,24 +67,36 @@ static uint64_t lg_rd64(const uint8_t *p)
 /* ---- media out ---- */
 
 /* The probe at a payload's end (where no server rewrites anything): the
- * layer (LG_PROBE_AUDIO for audio), the magic and the send time. */
-#define LG_PROBE_LEN 13
+ * layer (LG_PROBE_AUDIO for audio), the magic, the probe's number and the
+ * send time. */
+#define LG_PROBE_LEN 17
 #define LG_PROBE_AUDIO 0xff
 #define LG_KF_MIN_NS 300000000ull /* key frames on request: at most one per 300 ms */
 
-static void lg_probe_put(uint8_t *pl, size_t len, uint8_t layer)
+static void lg_probe_put(lg_t *lg, uint8_t *pl, size_t len, uint8_t layer)
 {
     uint8_t *q = pl + len - LG_PROBE_LEN;
     q[0] = layer;
     rtp_wr32(q + 1, LG_MAGIC);
-    lg_wr64(q + 5, lg_wall_ns());
+    rtp_wr32(q + 5, ++lg->probe_id);
+    lg_wr64(q + 9, lg_wall_ns());
 }
 
+/* Sends b, whose probe was just written, and keeps the kernel's send stamp
+ * by the probe's number: the time the generator spent on SRTP and in its
+ * send call before the packet left is not the target's. */
 static void lg_send(lg_part_t *p, const uint8_t *b, size_t len)
 {
-    if (mw_peer_send_rtp(p->peer, b, len) == 0) {
-        p->lg->sent_pkts++;
-        p->lg->sent_bytes += len;
+    lg_t *lg = p->lg;
+    if (mw_peer_send_rtp(p->peer, b, len) != 0)
+        return;
+    lg->sent_pkts++;
+    lg->sent_bytes += len;
+    uint64_t tx = mw_peer_tx_stamp_ns(p->peer), sent = lg_rd64(b + len - 8);
+    if (lg->txr != NULL && tx >= sent && tx - sent < UINT32_MAX) {
+        uint32_t id = rtp_rd32(b + len - 12);
+        lg->txr[id % LG_TXR].id = id;
+        lg->txr[id % LG_TXR].delta_ns = (uint32_t)(tx - sent);
     }
 }
 
@@ -99,7 +111,7 @@ static void lg_send_audio(lg_part_t *p)
     rtp_wr32(b + 8, p->assrc);
     memset(b + 12, 0, LG_AUDIO_PAYLOAD);
     b[12] = 0x78; /* Opus TOC: SILK WB 20 ms */
-    lg_probe_put(b + 12, LG_AUDIO_PAYLOAD, LG_PROBE_AUDIO);
+    lg_probe_put(p->lg, b + 12, LG_AUDIO_PAYLOAD, LG_PROBE_AUDIO);
     lg_send(p, b, sizeof(b));
     p->win_audio++;
 }
@@ -154,7 +166,7 @@ static void lg_send_video(lg_part_t *p, size_t li, int marker, int first, int ke
             memcpy(pl + 8, sc, sizeof(sc));
         }
     }
-    lg_probe_put(pl, n, (uint8_t)li);
+    lg_probe_put(p->lg, pl, n, (uint8_t)li);
     lg_send(p, b, sizeof(b));
     l->win_sent++;
 }
@@ -332,21 +344,21 @@ static lg_stream_t *lg_stream(lg_part_t *p, uint32_t ssrc, int video)
     return s;
 }
 
-static void lg_hist_add(lg_t *lg, uint64_t ns)
+static void lg_hist_add(lg_hist_t *h, uint64_t ns)
 {
     uint64_t us = ns / 1000;
     size_t b = us < LG_HIST_FINE ? us : LG_HIST_FINE + (us - LG_HIST_FINE) / 100;
     if (b > LG_HIST_FINE + LG_HIST_COARSE)
         b = LG_HIST_FINE + LG_HIST_COARSE;
-    lg->hist[b]++;
-    lg->lat_n++;
+    h->b[b]++;
+    h->n++;
 }
 
-double lg_hist_pct(const lg_t *lg, double q)
+double lg_hist_pct(const lg_hist_t *h, double q)
 {
-    uint64_t want = (uint64_t)ceil(q * (double)lg->lat_n), acc = 0;
+    uint64_t want = (uint64_t)ceil(q * (double)h->n), acc = 0;
     for (size_t b = 0; b <= LG_HIST_FINE + LG_HIST_COARSE; b++) {
-        acc += lg->hist[b];
+        acc += h->b[b];
         if (acc >= want && acc > 0)
             return b < LG_HIST_FINE ? (double)b : LG_HIST_FINE + (double)(b - LG_HIST_FINE) * 100;
     }
@@ -420,7 +432,7 @@ int lg_want_layer(const lg_t *lg, const lg_part_t *p)
 }
 
 /* on_rtp: a decrypted packet: accounting unless the peek did it, then the
- * probe at the payload's end (layer, magic, send time). */
+ * probe at the payload's end (layer, magic, number, send time). */
 void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
 {
     lg_part_t *p = user;
@@ -434,9 +446,16 @@ void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
     }
     const uint8_t *q = pkt + h.payload_off + h.payload_len - LG_PROBE_LEN;
     if (h.payload_len >= LG_PROBE_LEN && rtp_rd32(q + 1) == LG_MAGIC) {
-        uint64_t sent = lg_rd64(q + 5), rx = lg_rx_stamp(mw_peer_fd(peer));
+        uint32_t id = rtp_rd32(q + 5);
+        uint64_t sent = lg_rd64(q + 9), rx = lg_rx_stamp(mw_peer_fd(peer));
         if (rx >= sent)
-            lg_hist_add(lg, rx - sent);
+            lg_hist_add(&lg->lat_user, rx - sent);
+        /* Without the send stamp (not read back, or overwritten in the
+         * ring after a long delay) the user-space time stands in. */
+        if (lg->txr != NULL && lg->txr[id % LG_TXR].id == id)
+            sent += lg->txr[id % LG_TXR].delta_ns;
+        if (rx >= sent)
+            lg_hist_add(&lg->lat, rx - sent);
         if (q[0] < LG_MAX_LAYERS) {
             p->win_layer_rx[q[0]]++;
             lg->layer_wrong += q[0] != lg_want_layer(lg, p);
@@ -487,4 +506,3 @@ void lg_on_rtcp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
         }
     }
 }
-

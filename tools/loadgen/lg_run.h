@@ -15,9 +15,15 @@
 #define LG_MAX_STREAMS 64
 #define LG_HIST_FINE 2000   /* 1 us buckets up to 2 ms */
 #define LG_HIST_COARSE 1000 /* then 100 us buckets up to 102 ms */
-#define LG_FRAMEQ 16        /* video frames waiting for the pacer */
-#define LG_MAX_LAYERS 3     /* simulcast: q, h, f */
-#define LG_TOP_W 1280       /* the (top) layer's size */
+#define LG_TXR (1u << 18)   /* send stamps kept by probe number */
+
+typedef struct {
+    uint64_t b[LG_HIST_FINE + LG_HIST_COARSE + 1];
+    uint64_t n;
+} lg_hist_t;
+#define LG_FRAMEQ 16    /* video frames waiting for the pacer */
+#define LG_MAX_LAYERS 3 /* simulcast: q, h, f */
+#define LG_TOP_W 1280   /* the (top) layer's size */
 #define LG_TOP_H 720
 #define LG_FB_SLICES 20 /* receiver feedback: a twentieth of them every 50 ms */
 
@@ -139,8 +145,17 @@ struct lg {
     uint64_t recv_pkts;   /* media packets every subscriber received */
     uint64_t max_late_ns; /* worst publisher schedule lag in the window */
     double last_cpu;      /* the generator's own CPU fraction in the last step */
-    uint64_t hist[LG_HIST_FINE + LG_HIST_COARSE + 1];
-    uint64_t lat_n;
+    /* Latency the target added: from the kernel's send stamp of the
+     * publisher's packet (lat), and from the generator's clock read before
+     * its SRTP and send (lat_user; what runs before the eleventh session
+     * measured). */
+    lg_hist_t lat, lat_user;
+    /* The send stamps by probe number: probe id, and the send stamp less
+     * the probe's time (ns). */
+    struct {
+        uint32_t id, delta_ns;
+    } * txr;
+    uint32_t probe_id;
     uint64_t layer_wrong; /* probes of another layer than the tile's */
     int rc;
 };
@@ -175,8 +190,8 @@ gboolean lg_feedback_tick(gpointer data);
 int lg_on_srtp_peek(mw_peer_t *peer, const uint8_t *pkt, size_t len, void *user);
 void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user);
 void lg_on_rtcp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user);
-/* The latency histogram's q-quantile in µs. */
-double lg_hist_pct(const lg_t *lg, double q);
+/* A latency histogram's q-quantile in µs. */
+double lg_hist_pct(const lg_hist_t *h, double q);
 /* The simulcast layer p's tiles show (its place in the room, cycling q, h,
  * f, in a meeting q, h; Janus: the substream it asks for); 0 without
  * simulcast. */
