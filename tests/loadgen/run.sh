@@ -74,6 +74,11 @@ check("fanout: forwarded what the publishers sent, to every subscriber",
 check("fanout: latency probe samples and figures",
       s.get("lat_samples", 0) > 0 and 0 < s.get("lat_us_p50", 0) <= s.get("lat_us_p99", 0),
       f"samples {s.get('lat_samples')} p50 {s.get('lat_us_p50')} p99 {s.get('lat_us_p99')}")
+check("fanout: latency from the kernel's send stamps (nearly every probe has one)",
+      s.get("lat_tx_stamped", 0) >= 0.9 * s.get("lat_samples", 1) and
+      s.get("lat_us_p50", 0) <= s.get("lat_user_us_p50", 0),
+      f"stamped {s.get('lat_tx_stamped')} of {s.get('lat_samples')}, p50 {s.get('lat_us_p50')}"
+      f" against {s.get('lat_user_us_p50')} from the user-space clock")
 check("fanout: generator and worker CPU reported",
       0 < s.get("lg_cpu", 0) < 1.5 and 0 < s.get("worker_cpu", 0) < 1.5 and s.get("worker_rss_kb", 0) > 0,
       f"lg {s.get('lg_cpu')} worker {s.get('worker_cpu')}")

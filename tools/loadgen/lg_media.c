@@ -452,8 +452,10 @@ void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
             lg_hist_add(&lg->lat_user, rx - sent);
         /* Without the send stamp (not read back, or overwritten in the
          * ring after a long delay) the user-space time stands in. */
-        if (lg->txr != NULL && lg->txr[id % LG_TXR].id == id)
+        if (lg->txr != NULL && lg->txr[id % LG_TXR].id == id) {
             sent += lg->txr[id % LG_TXR].delta_ns;
+            lg->lat_stamped++;
+        }
         if (rx >= sent)
             lg_hist_add(&lg->lat, rx - sent);
         if (q[0] < LG_MAX_LAYERS) {

@@ -156,6 +156,7 @@ struct lg {
         uint32_t id, delta_ns;
     } * txr;
     uint32_t probe_id;
+    uint64_t lat_stamped; /* samples in lat measured from a send stamp */
     uint64_t layer_wrong; /* probes of another layer than the tile's */
     int rc;
 };

@@ -554,6 +554,7 @@ static void lg_window_reset(lg_t *lg)
     }
     memset(&lg->lat, 0, sizeof(lg->lat));
     memset(&lg->lat_user, 0, sizeof(lg->lat_user));
+    lg->lat_stamped = 0;
     lg->layer_wrong = 0;
     lg->sent_pkts = lg->sent_bytes = 0;
     lg->max_late_ns = 0;
@@ -686,6 +687,7 @@ static double lg_measure(lg_t *lg, const char *scenario)
      * kernel's send stamps: comparable with earlier runs. */
     json_object_set_new(o, "lat_user_us_p50", json_real(lg_hist_pct(&lg->lat_user, 0.5)));
     json_object_set_new(o, "lat_user_us_p99", json_real(lg_hist_pct(&lg->lat_user, 0.99)));
+    json_object_set_new(o, "lat_tx_stamped", json_integer((json_int_t)lg->lat_stamped));
     json_object_set_new(o, "lg_late_ms", json_real((double)lg->max_late_ns / 1e6));
     json_object_set_new(o, "delivery_pps", json_real((double)want / wall));
     json_object_set_new(o, "delivery_shortfall", json_real(shortfall));
