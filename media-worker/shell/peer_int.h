@@ -68,12 +68,12 @@ struct mw_peer {
     GSocket *tx_sock;
     struct sockaddr_storage tx_addr;
     socklen_t tx_addrlen;
-    int ur_file; /* tx_fd's index in the ring's fixed file table, -1: none */
+    int ur_file;     /* tx_fd's index in the ring's fixed file table, -1: none */
+    unsigned ur_gen; /* the ring that table belongs to */
     /* Kernel send stamps (tools, mw_peer_set_tx_stamps): the socket they
      * are reported on (-1: not set up yet) and the last RTP packet's. */
     int tx_stamps, tx_stamp_fd;
     uint64_t tx_stamp_ns;
-    unsigned ur_gen; /* the ring that table belongs to */
 
     /* Send batching: slot numbers, lengths and RTCP flags of the queued
      * copies, and the link in the list of peers with a queue. */
