@@ -405,6 +405,7 @@ static void mw_media_fanout(const mw_rx_t *rx)
         mw_media_fan_build(s, rx->kind, rx->h.pt);
     mw_session_t **ss = f->ss;
     const uint8_t *ml = f->ml;
+    /* The second half's first receiver; 0: no early flush. */
     size_t half = f->n >= MW_FAN_EARLY ? (f->n + 1) / 2 : 0;
     for (size_t k0 = 0, n = f->n; k0 < n; k0 += MW_FAN_CHUNK) {
         size_t end = k0 + MW_FAN_CHUNK < n ? k0 + MW_FAN_CHUNK : n;
@@ -413,11 +414,11 @@ static void mw_media_fanout(const mw_rx_t *rx)
                 mw_media_prefetch(ss[k], ml[k], stage);
         for (size_t k = k0; k < end; k++) {
             mw_session_t *q = ss[k];
+            if (half && k == half)
+                mw_peer_flush_lone();
             if (q->dead || !q->connected || q->part == NULL)
                 continue;
             mw_media_forward_one(q, ml[k], rx);
-            if (k + 1 == half)
-                mw_peer_flush_lone();
         }
     }
 }

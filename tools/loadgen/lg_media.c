@@ -68,8 +68,8 @@ static uint64_t lg_rd64(const uint8_t *p)
 
 /* The probe at a payload's end (where no server rewrites anything): the
  * layer (LG_PROBE_AUDIO for audio), the magic, the probe's number and the
- * send time. */
-#define LG_PROBE_LEN 17
+ * send time, at these offsets. */
+enum { LG_PROBE_MAGIC = 1, LG_PROBE_ID = 5, LG_PROBE_TIME = 9, LG_PROBE_LEN = 17 };
 #define LG_PROBE_AUDIO 0xff
 #define LG_KF_MIN_NS 300000000ull /* key frames on request: at most one per 300 ms */
 
@@ -77,9 +77,9 @@ static void lg_probe_put(lg_t *lg, uint8_t *pl, size_t len, uint8_t layer)
 {
     uint8_t *q = pl + len - LG_PROBE_LEN;
     q[0] = layer;
-    rtp_wr32(q + 1, LG_MAGIC);
-    rtp_wr32(q + 5, ++lg->probe_id);
-    lg_wr64(q + 9, lg_wall_ns());
+    rtp_wr32(q + LG_PROBE_MAGIC, LG_MAGIC);
+    rtp_wr32(q + LG_PROBE_ID, ++lg->probe_id);
+    lg_wr64(q + LG_PROBE_TIME, lg_wall_ns());
 }
 
 /* Sends b, whose probe was just written, and keeps the kernel's send stamp
@@ -92,9 +92,10 @@ static void lg_send(lg_part_t *p, const uint8_t *b, size_t len)
         return;
     lg->sent_pkts++;
     lg->sent_bytes += len;
-    uint64_t tx = mw_peer_tx_stamp_ns(p->peer), sent = lg_rd64(b + len - 8);
-    if (lg->txr != NULL && tx >= sent && tx - sent < UINT32_MAX) {
-        uint32_t id = rtp_rd32(b + len - 12);
+    const uint8_t *q = b + len - LG_PROBE_LEN;
+    uint64_t tx = mw_peer_tx_stamp_ns(p->peer), sent = lg_rd64(q + LG_PROBE_TIME);
+    if (tx >= sent && tx - sent < UINT32_MAX) {
+        uint32_t id = rtp_rd32(q + LG_PROBE_ID);
         lg->txr[id % LG_TXR].id = id;
         lg->txr[id % LG_TXR].delta_ns = (uint32_t)(tx - sent);
     }
@@ -445,14 +446,14 @@ void lg_on_rtp(mw_peer_t *peer, uint8_t *pkt, size_t len, void *user)
         return;
     }
     const uint8_t *q = pkt + h.payload_off + h.payload_len - LG_PROBE_LEN;
-    if (h.payload_len >= LG_PROBE_LEN && rtp_rd32(q + 1) == LG_MAGIC) {
-        uint32_t id = rtp_rd32(q + 5);
-        uint64_t sent = lg_rd64(q + 9), rx = lg_rx_stamp(mw_peer_fd(peer));
+    if (h.payload_len >= LG_PROBE_LEN && rtp_rd32(q + LG_PROBE_MAGIC) == LG_MAGIC) {
+        uint32_t id = rtp_rd32(q + LG_PROBE_ID);
+        uint64_t sent = lg_rd64(q + LG_PROBE_TIME), rx = lg_rx_stamp(mw_peer_fd(peer));
         if (rx >= sent)
             lg_hist_add(&lg->lat_user, rx - sent);
         /* Without the send stamp (not read back, or overwritten in the
          * ring after a long delay) the user-space time stands in. */
-        if (lg->txr != NULL && lg->txr[id % LG_TXR].id == id) {
+        if (lg->txr[id % LG_TXR].id == id) {
             sent += lg->txr[id % LG_TXR].delta_ns;
             lg->lat_stamped++;
         }

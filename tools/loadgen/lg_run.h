@@ -16,16 +16,16 @@
 #define LG_HIST_FINE 2000   /* 1 us buckets up to 2 ms */
 #define LG_HIST_COARSE 1000 /* then 100 us buckets up to 102 ms */
 #define LG_TXR (1u << 18)   /* send stamps kept by probe number */
+#define LG_FRAMEQ 16        /* video frames waiting for the pacer */
+#define LG_MAX_LAYERS 3     /* simulcast: q, h, f */
+#define LG_TOP_W 1280       /* the (top) layer's size */
+#define LG_TOP_H 720
+#define LG_FB_SLICES 20 /* receiver feedback: a twentieth of them every 50 ms */
 
 typedef struct {
     uint64_t b[LG_HIST_FINE + LG_HIST_COARSE + 1];
     uint64_t n;
 } lg_hist_t;
-#define LG_FRAMEQ 16    /* video frames waiting for the pacer */
-#define LG_MAX_LAYERS 3 /* simulcast: q, h, f */
-#define LG_TOP_W 1280   /* the (top) layer's size */
-#define LG_TOP_H 720
-#define LG_FB_SLICES 20 /* receiver feedback: a twentieth of them every 50 ms */
 
 typedef struct lg lg_t;
 
