@@ -17,6 +17,7 @@
 #   ONLY=latency LAT_SUBS=N  only the latency probe at N subscribers
 #   ONLY=joins   only the joins scenario
 #   ONLY=simulcast  only the simulcast step (SIM_SUBS subscribers, 200)
+#   ONLY=meeting  only the meetings ramp (MEET_ARGS="--start 35" appended)
 #   WORKER_ARGS="--udp-gso 0"  extra worker options (A/B runs)
 #   LG_ARGS="--rx-poll 1"      extra load generator options (A/B runs)
 #   BENCH_OUT=FILE             where the results JSON goes (tests/loadgen)
@@ -228,6 +229,10 @@ run_target() {
   fi
   if [[ ${ONLY:-} == simulcast ]]; then
     sim_step "$t"
+    return 0
+  fi
+  if [[ ${ONLY:-} == meeting ]]; then
+    lg "$t" --scenario meeting --srtp cm "${MEET[@]}" ${MEET_ARGS:-}
     return 0
   fi
   if [[ ${ONLY:-} == latency ]]; then

@@ -79,6 +79,9 @@ check("fanout: latency from the kernel's send stamps (nearly every probe has one
       s.get("lat_us_p50", 0) <= s.get("lat_user_us_p50", 0),
       f"stamped {s.get('lat_tx_stamped')} of {s.get('lat_samples')}, p50 {s.get('lat_us_p50')}"
       f" against {s.get('lat_user_us_p50')} from the user-space clock")
+check("fanout: the generator reports how late its packets left their schedule",
+      s.get("lg_emit_us_p50") is not None and 0 <= s["lg_emit_us_p50"] <= s.get("lg_emit_us_p99", -1),
+      f"p50 {s.get('lg_emit_us_p50')} p99 {s.get('lg_emit_us_p99')}")
 check("fanout: generator and worker CPU reported",
       0 < s.get("lg_cpu", 0) < 1.5 and 0 < s.get("worker_cpu", 0) < 1.5 and s.get("worker_rss_kb", 0) > 0,
       f"lg {s.get('lg_cpu')} worker {s.get('worker_cpu')}")

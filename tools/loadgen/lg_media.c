@@ -9,11 +9,13 @@
 #include <string.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <glib.h>
 
+#include "common/log.h"
 #include "media-worker/core/rtcp.h"
 #include "media-worker/core/rtp.h"
 #include "media-worker/shell/peer.h"
@@ -65,6 +67,16 @@ static uint64_t lg_rd64(const uint8_t *p)
 }
 
 /* ---- media out ---- */
+
+static void lg_hist_add(lg_hist_t *h, uint64_t ns)
+{
+    uint64_t us = ns / 1000;
+    size_t b = us < LG_HIST_FINE ? us : LG_HIST_FINE + (us - LG_HIST_FINE) / 100;
+    if (b > LG_HIST_FINE + LG_HIST_COARSE)
+        b = LG_HIST_FINE + LG_HIST_COARSE;
+    h->b[b]++;
+    h->n++;
+}
 
 /* The probe at a payload's end (where no server rewrites anything): the
  * layer (LG_PROBE_AUDIO for audio), the magic, the probe's number and the
@@ -213,6 +225,7 @@ static uint64_t lg_layer_pace(lg_t *lg, lg_part_t *p, size_t li, uint64_t now)
                        : 0;
     while (l->fq_n > 0 && l->next_pkt_ns <= now) {
         unsigned h = l->fq_head, n = l->fq_pkts[h];
+        lg_hist_add(&lg->emit, now - l->next_pkt_ns);
         if (l->fq_pos == 0) {
             l->picid = (uint16_t)((l->picid + 1) & 0x7fff);
             l->tl0picidx++;
@@ -269,6 +282,7 @@ static uint64_t lg_pub_tick(lg_t *lg, lg_part_t *p, uint64_t now)
     if (now > p->next_video_ns && now - p->next_video_ns > lg->max_late_ns)
         lg->max_late_ns = now - p->next_video_ns;
     while (p->next_audio_ns <= now) {
+        lg_hist_add(&lg->emit, now - p->next_audio_ns);
         lg_send_audio(p);
         p->ats += 960;
         p->next_audio_ns += 20000000ull;
@@ -314,18 +328,36 @@ static void lg_pub_due(void *arg)
         lg_pub_all(lg, now);
 }
 
+void lg_media_arm(lg_t *lg)
+{
+    uint64_t t = lg->pub_next_ns, now = lg_now_ns();
+    if (lg->rx_poll && lg->rx_next_ns < t)
+        t = lg->rx_next_ns;
+    if (t > now + LG_TICK_IDLE_US * 1000ull)
+        t = now + LG_TICK_IDLE_US * 1000ull;
+    if (t < lg->wake_ns + (uint64_t)lg->tick_us * 1000)
+        t = lg->wake_ns + (uint64_t)lg->tick_us * 1000;
+    if (t < now)
+        t = now; /* fires at once (0 would disarm it) */
+    struct itimerspec its = {.it_value = {(time_t)(t / 1000000000ull), (long)(t % 1000000000ull)}};
+    if (timerfd_settime(lg->tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+        VC_ERROR("media clock: %s", strerror(errno));
+}
+
 gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data)
 {
     lg_t *lg = data;
     uint64_t expirations;
     if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
         return G_SOURCE_CONTINUE;
-    lg_pub_all(lg, lg_now_ns());
-    /* Every rx_poll-th tick: fewer, fuller recvmmsg calls per socket. */
-    if (lg->rx_poll && ++lg->rx_ticks >= (unsigned)lg->rx_poll) {
-        lg->rx_ticks = 0;
+    lg->wake_ns = lg_now_ns();
+    lg_pub_all(lg, lg->wake_ns);
+    /* Every rx_poll x 250 us: fewer, fuller recvmmsg calls per socket. */
+    if (lg->rx_poll && lg->wake_ns >= lg->rx_next_ns) {
+        lg->rx_next_ns = lg->wake_ns + (uint64_t)lg->rx_poll * LG_RX_POLL_US * 1000;
         mw_peer_fast_rx_poll(lg_pub_due, lg);
     }
+    lg_media_arm(lg);
     return G_SOURCE_CONTINUE;
 }
 
@@ -343,16 +375,6 @@ static lg_stream_t *lg_stream(lg_part_t *p, uint32_t ssrc, int video)
     s->ssrc = ssrc;
     s->clock = video ? 90000 : 48000;
     return s;
-}
-
-static void lg_hist_add(lg_hist_t *h, uint64_t ns)
-{
-    uint64_t us = ns / 1000;
-    size_t b = us < LG_HIST_FINE ? us : LG_HIST_FINE + (us - LG_HIST_FINE) / 100;
-    if (b > LG_HIST_FINE + LG_HIST_COARSE)
-        b = LG_HIST_FINE + LG_HIST_COARSE;
-    h->b[b]++;
-    h->n++;
 }
 
 double lg_hist_pct(const lg_hist_t *h, double q)

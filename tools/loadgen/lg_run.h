@@ -21,6 +21,11 @@
 #define LG_TOP_W 1280       /* the (top) layer's size */
 #define LG_TOP_H 720
 #define LG_FB_SLICES 20 /* receiver feedback: a twentieth of them every 50 ms */
+/* The media clock's shortest sleep (--tick-us): about a NIC's interrupt
+ * moderation, which gathers a server's arrivals as finely. */
+#define LG_TICK_US 50
+#define LG_RX_POLL_US 250    /* --rx-poll's unit */
+#define LG_TICK_IDLE_US 1000 /* the media clock's longest sleep */
 
 typedef struct {
     uint64_t b[LG_HIST_FINE + LG_HIST_COARSE + 1];
@@ -120,13 +125,17 @@ struct lg {
     int port, subs_per_room, room_size, step, max_subs, start, max_steps, joins;
     double window_s, warmup_s, loss_stop;
     int video_kbps, worker_pid, janus, gcm, ready_ms, decrypt_every, fast_rx;
-    int simulcast;   /* publishers send q, h, f; subscribers' tiles cycle over them */
-    int tile_layers; /* how many of them the tiles cycle over (from q up) */
-    int rx_poll;     /* drain the fast path every rx_poll media ticks, never woken by
-                      * arrivals; 0: woken by them */
-    int rx_gro;      /* UDP_GRO on the subscribers' sockets: a GSO train stays one
-                      * message over loopback (see mw_peer_fast_rx_start) */
-    unsigned rx_ticks;
+    int simulcast;        /* publishers send q, h, f; subscribers' tiles cycle over them */
+    int tile_layers;      /* how many of them the tiles cycle over (from q up) */
+    int rx_poll;          /* drain the fast path every rx_poll x LG_RX_POLL_US, never woken by
+                           * arrivals; 0: woken by them */
+    int tick_us;          /* the media clock's shortest sleep: packets due within it of a
+                           * wake-up wait for the next (0: each leaves when due) */
+    int rx_gro;           /* UDP_GRO on the subscribers' sockets: a GSO train stays one
+                           * message over loopback (see mw_peer_fast_rx_start) */
+    int tfd;              /* the media clock: a one-shot timerfd */
+    uint64_t wake_ns;     /* when it last fired */
+    uint64_t rx_next_ns;  /* the next drain of the subscribers' sockets */
     guint fb_next;        /* the next participant whose receiver feedback is due */
     uint64_t pub_next_ns; /* when the next publisher's packet is due */
     double pacing;        /* video leaves at pacing x its bitrate; 0: a frame is one burst */
@@ -150,6 +159,9 @@ struct lg {
      * its SRTP and send (lat_user; what runs before the eleventh session
      * measured). */
     lg_hist_t lat, lat_user;
+    /* How late publishers' packets left, after their pacer's or the audio
+     * clock's due time: the media clock's own precision. */
+    lg_hist_t emit;
     /* The send stamps by probe number: probe id, and the send stamp less
      * the probe's time (ns). */
     struct {
@@ -180,8 +192,13 @@ int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms);
 /* ---- lg_media.c ---- */
 
 /* The media clock's timerfd fired: publishers send what is due, and every
- * --rx-poll ticks the subscribers' sockets are drained. data: the lg_t. */
+ * --rx-poll ticks the subscribers' sockets are drained; then it is armed
+ * again for what comes next. data: the lg_t. */
 gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data);
+/* Arms the media clock for the next packet due or drain, whichever comes
+ * first, but not within --tick-us of the last wake-up (nor further than
+ * LG_TICK_IDLE_US away, for publishers that connect meanwhile). */
+void lg_media_arm(lg_t *lg);
 /* GLib timeout every 1000 / LG_FB_SLICES ms (simulcast runs): the next
  * slice of subscribers sends an RR and a REMB. */
 gboolean lg_feedback_tick(gpointer data);

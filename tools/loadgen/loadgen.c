@@ -3,7 +3,8 @@
  * and SRTP through the worker's own transport (media-worker/shell/peer.c).
  * Publishers send pre-packetized Opus (50 pps, ~100 B) and VP8 (30 fps at a
  * chosen bitrate in ~1.2 kB packets, paced like libwebrtc at --pacing x the
- * bitrate from a 250 us timerfd clock); nothing is encoded. The VP8 packets
+ * bitrate), each packet when it is due, by a timerfd that sleeps at least
+ * --tick-us (50 us); nothing is encoded. The VP8 packets
  * are shaped as libwebrtc's (RFC 7741 descriptor with a 15-bit picture id
  * and TL0PICIDX; frame tag with the P bit; a key frame's start code and
  * size): a 5x key frame first, every 3 s and on PLI / FIR (at most one per
@@ -65,7 +66,6 @@
 #define LG_READY_TIMEOUT_MS 30000
 #define LG_LATE_MS 250   /* publisher schedule lag that means the generator is saturated */
 #define LG_CPU_FULL 0.97 /* the generator's own core: past this it measures itself */
-#define LG_TICK_US 250   /* media clock: packets leave in 250 us slots */
 
 uint64_t lg_now_ns(void)
 {
@@ -554,6 +554,7 @@ static void lg_window_reset(lg_t *lg)
     }
     memset(&lg->lat, 0, sizeof(lg->lat));
     memset(&lg->lat_user, 0, sizeof(lg->lat_user));
+    memset(&lg->emit, 0, sizeof(lg->emit));
     lg->lat_stamped = 0;
     lg->layer_wrong = 0;
     lg->sent_pkts = lg->sent_bytes = 0;
@@ -689,6 +690,8 @@ static double lg_measure(lg_t *lg, const char *scenario)
     json_object_set_new(o, "lat_user_us_p99", json_real(lg_hist_pct(&lg->lat_user, 0.99)));
     json_object_set_new(o, "lat_tx_stamped", json_integer((json_int_t)lg->lat_stamped));
     json_object_set_new(o, "lg_late_ms", json_real((double)lg->max_late_ns / 1e6));
+    json_object_set_new(o, "lg_emit_us_p50", json_real(lg_hist_pct(&lg->emit, 0.5)));
+    json_object_set_new(o, "lg_emit_us_p99", json_real(lg_hist_pct(&lg->emit, 0.99)));
     json_object_set_new(o, "delivery_pps", json_real((double)want / wall));
     json_object_set_new(o, "delivery_shortfall", json_real(shortfall));
     if (lg->simulcast) {
@@ -1034,7 +1037,8 @@ static void lg_usage(void)
                     "  [--max-steps N] [--joins N] [--window S] [--warmup S] [--loss-stop F]\n"
                     "  [--video-kbps K] [--worker-pid PID] [--server-pid PID]...\n"
                     "  [--target ours|janus] [--srtp cm|gcm] [--ice-ip A] [--ready-timeout S]\n"
-                    "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1] [--rx-poll TICKS]\n"
+                    "  [--decrypt-every N] [--pacing F] [--fast-rx 0|1] [--rx-poll N x 250us]\n"
+                    "  [--tick-us US]\n"
                     "  [--rx-gro 0|1] [--worker-log FILE] [--simulcast 0|1]\n");
 }
 
@@ -1067,6 +1071,7 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         {"pacing", 1, 0, 'G'},
         {"fast-rx", 1, 0, 'F'},
         {"rx-poll", 1, 0, 'Q'},
+        {"tick-us", 1, 0, 'K'},
         {"rx-gro", 1, 0, 'g'},
         {"worker-log", 1, 0, 'L'},
         {"simulcast", 1, 0, 'Y'},
@@ -1142,6 +1147,9 @@ static void lg_opts(lg_t *lg, int argc, char **argv)
         case 'Q':
             lg->rx_poll = atoi(optarg) < 0 ? 0 : atoi(optarg);
             break;
+        case 'K':
+            lg->tick_us = atoi(optarg) < 0 ? 0 : atoi(optarg);
+            break;
         case 'L':
             lg->worker_log = optarg;
             break;
@@ -1186,6 +1194,7 @@ int main(int argc, char **argv)
         .video_kbps = 1500,
         .fast_rx = 1,
         .rx_poll = 8, /* every 2 ms */
+        .tick_us = LG_TICK_US,
         .rx_gro = 1,
     };
     vc_log_init("loadgen", VC_LOG_INFO);
@@ -1218,15 +1227,16 @@ int main(int argc, char **argv)
     lg.parts = g_ptr_array_new();
     lg.txr = vc_calloc(LG_TXR, sizeof(*lg.txr));
     lg.rooms = g_array_new(FALSE, TRUE, sizeof(lg_room_t));
-    /* The media clock: a timerfd, finer than GLib's millisecond timeouts, so
-     * that publishers' packets do not all leave in the same instant. */
+    /* The media clock: a timerfd, finer than GLib's millisecond timeouts,
+     * armed for the next packet due, so that publishers' packets leave when
+     * they are due, not all in the same instant. */
     int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    struct itimerspec its = {.it_interval = {0, LG_TICK_US * 1000},
-                             .it_value = {0, LG_TICK_US * 1000}};
-    if (tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) < 0) {
+    if (tfd < 0) {
         VC_ERROR("timerfd: %s", strerror(errno));
         return 2;
     }
+    lg.tfd = tfd;
+    lg_media_arm(&lg);
     GSource *tick = g_unix_fd_source_new(tfd, G_IO_IN);
     g_source_set_priority(tick, G_PRIORITY_HIGH);
     g_source_set_callback(tick, (GSourceFunc)(void (*)(void))lg_on_media_tick, &lg, NULL);
