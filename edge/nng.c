@@ -18,6 +18,11 @@
 
 #define EDGE_ROUTER_GRACE_MS 1000 /* at startup, wait for a pipe before failing fast */
 #define EDGE_EVENTS_PER_TURN 256
+/* Messages queued for a worker that has not read them yet: NNG's most. A
+ * big room ending sends a leave per participant at once; with 1024 the
+ * bench's 2660 leaves into a saturated worker overflowed, and joins right
+ * after failed with "unavailable". */
+#define EDGE_WORKER_SENDBUF 8192
 
 /* NNG thread: counts connected router pipes. */
 static void edge_router_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -183,7 +188,7 @@ edge_worker_t *edge_worker_get(edge_t *e, const char *url)
     w->url = vc_strdup(url);
     int rv = nng_push0_open(&w->sock);
     if (rv == 0) {
-        nng_socket_set_int(w->sock, NNG_OPT_SENDBUF, 1024);
+        nng_socket_set_int(w->sock, NNG_OPT_SENDBUF, EDGE_WORKER_SENDBUF);
         rv = nng_dial(w->sock, url, NULL, NNG_FLAG_NONBLOCK);
         if (rv != 0)
             VC_WARN("worker %s: dial: %s", url, nng_strerror(rv));

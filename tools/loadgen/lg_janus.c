@@ -165,8 +165,8 @@ static void lg_janus_join(lg_part_t *p)
 static gboolean lg_janus_rejoin(gpointer data)
 {
     lg_part_t *p = data;
-    g_source_unref(p->jretry);
-    p->jretry = NULL;
+    g_source_unref(p->retry);
+    p->retry = NULL;
     if (!p->failed)
         lg_janus_join(p);
     return G_SOURCE_REMOVE;
@@ -186,11 +186,11 @@ static void lg_janus_event(lg_part_t *p, json_t *m)
      * DTLS client it finishes after us). Janus's own clients wait for the
      * "publishers" event; the generator retries the join for a while. */
     if (json_integer_value(json_object_get(data, "error_code")) == 428 && !p->publish &&
-        p->jretries < LG_JANUS_FEED_RETRIES) {
-        p->jretries++;
-        p->jretry = g_timeout_source_new(LG_JANUS_FEED_RETRY_MS);
-        g_source_set_callback(p->jretry, lg_janus_rejoin, p, NULL);
-        g_source_attach(p->jretry, p->lg->ctx);
+        p->retries < LG_JANUS_FEED_RETRIES) {
+        p->retries++;
+        p->retry = g_timeout_source_new(LG_JANUS_FEED_RETRY_MS);
+        g_source_set_callback(p->retry, lg_janus_rejoin, p, NULL);
+        g_source_attach(p->retry, p->lg->ctx);
         return;
     }
     if (json_object_get(data, "error")) {

@@ -99,12 +99,13 @@ typedef struct lg_part {
     lg_stream_t st[LG_MAX_STREAMS];
     size_t n_st;
     /* Janus: session, handle, our publisher feed id, the room publisher
-     * (by order) a meeting subscriber skips (-1: none), control handle;
-     * a subscriber's join retries while a feed is not live yet and the
-     * timer of the next one. */
+     * (by order) a meeting subscriber skips (-1: none), control handle. */
     uint64_t jsession, jhandle, jfeed;
-    int jskip, jctl, jctl_state, jretries;
-    GSource *jretry;
+    int jskip, jctl, jctl_state;
+    /* A join's retries (ours: the service busy, as the UI retries; Janus:
+     * a subscriber's feed not live yet) and the timer of the next one. */
+    int retries;
+    GSource *retry;
 } lg_part_t;
 
 typedef struct {
@@ -151,9 +152,10 @@ struct lg {
     int step_no;
     uint64_t sig_last_ns; /* last signaling message seen by anyone */
     uint64_t sent_pkts, sent_bytes;
-    uint64_t recv_pkts;   /* media packets every subscriber received */
-    uint64_t max_late_ns; /* worst publisher schedule lag in the window */
-    double last_cpu;      /* the generator's own CPU fraction in the last step */
+    uint64_t recv_pkts;    /* media packets every subscriber received */
+    uint64_t join_retries; /* joins sent again: the service was busy (5001) */
+    uint64_t max_late_ns;  /* worst publisher schedule lag in the window */
+    double last_cpu;       /* the generator's own CPU fraction in the last step */
     /* Latency the target added: from the kernel's send stamp of the
      * publisher's packet (lat), and from the generator's clock read before
      * its SRTP and send (lat_user; what runs before the eleventh session

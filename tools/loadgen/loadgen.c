@@ -59,10 +59,13 @@
 #include "media-worker/shell/gpoll.h"
 #include "media-worker/shell/peer.h"
 #include "media-worker/shell/srtp.h"
+#include "proto/proto.h"
 #include "tools/loadgen/lg.h"
 #include "tools/loadgen/lg_run.h"
 
 #define LG_JOIN_PARALLEL 4
+#define LG_JOIN_RETRIES 5     /* a join the service is too busy for: tries again */
+#define LG_JOIN_RETRY_MS 100u /* after 100 ms, doubling */
 #define LG_READY_TIMEOUT_MS 30000
 #define LG_LATE_MS 250   /* publisher schedule lag that means the generator is saturated */
 #define LG_CPU_FULL 0.97 /* the generator's own core: past this it measures itself */
@@ -292,6 +295,27 @@ static void lg_dynacast(lg_part_t *p, json_t *active)
     }
 }
 
+/* Sends p's join for its room. */
+static void lg_join(lg_part_t *p)
+{
+    lg_room_t *r = &g_array_index(p->lg->rooms, lg_room_t, p->room);
+    json_t *j =
+        json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "type", "join", "room", r->id, "name", p->label);
+    if (r->token[0])
+        json_object_set_new(j, "token", json_string(r->token));
+    lg_send_json(p, j);
+}
+
+static gboolean lg_rejoin(gpointer data)
+{
+    lg_part_t *p = data;
+    g_source_unref(p->retry);
+    p->retry = NULL;
+    if (!p->failed)
+        lg_join(p);
+    return G_SOURCE_REMOVE;
+}
+
 static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
 {
     lg_part_t *p = user;
@@ -338,6 +362,14 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
         }
     } else if (strcmp(type, "layers") == 0 && p->publish) {
         lg_dynacast(p, json_object_get(m, "active"));
+    } else if (strcmp(type, "error") == 0 && !p->joined && p->retries < LG_JOIN_RETRIES &&
+               json_integer_value(json_object_get(m, "code")) == VC_ERR_UNAVAILABLE) {
+        /* The service is busy (a worker's control queue full): again
+         * after a backoff, as the UI does. */
+        p->retry = g_timeout_source_new(LG_JOIN_RETRY_MS << p->retries++);
+        g_source_set_callback(p->retry, lg_rejoin, p, NULL);
+        g_source_attach(p->retry, lg->ctx);
+        lg->join_retries++;
     } else if (strcmp(type, "closed") == 0 || strcmp(type, "error") == 0) {
         char why[256];
         snprintf(why, sizeof(why), "%s: %s", type, msg);
@@ -422,11 +454,7 @@ static lg_part_t *lg_part_add(lg_t *lg, int room, int publish)
         lg_part_fail(p, "websocket open failed");
         return p;
     }
-    json_t *j =
-        json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "type", "join", "room", r->id, "name", p->label);
-    if (r->token[0])
-        json_object_set_new(j, "token", json_string(r->token));
-    lg_send_json(p, j);
+    lg_join(p);
     return p;
 }
 
@@ -442,9 +470,9 @@ static void lg_part_free(lg_part_t *p)
         free(s);
         json_decref(j);
     }
-    if (p->jretry) {
-        g_source_destroy(p->jretry);
-        g_source_unref(p->jretry);
+    if (p->retry) {
+        g_source_destroy(p->retry);
+        g_source_unref(p->retry);
     }
     mw_peer_free(p->peer);
     lg_ws_free(p->ws);
@@ -692,6 +720,7 @@ static double lg_measure(lg_t *lg, const char *scenario)
     json_object_set_new(o, "lg_late_ms", json_real((double)lg->max_late_ns / 1e6));
     json_object_set_new(o, "lg_emit_us_p50", json_real(lg_hist_pct(&lg->emit, 0.5)));
     json_object_set_new(o, "lg_emit_us_p99", json_real(lg_hist_pct(&lg->emit, 0.99)));
+    json_object_set_new(o, "join_retries", json_integer((json_int_t)lg->join_retries));
     json_object_set_new(o, "delivery_pps", json_real((double)want / wall));
     json_object_set_new(o, "delivery_shortfall", json_real(shortfall));
     if (lg->simulcast) {
