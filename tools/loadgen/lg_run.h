@@ -194,7 +194,7 @@ int lg_run_until(lg_t *lg, lg_cond_fn cond, void *arg, uint64_t ms);
 /* ---- lg_media.c ---- */
 
 /* The media clock's timerfd fired: publishers send what is due, and every
- * --rx-poll ticks the subscribers' sockets are drained; then it is armed
+ * --rx-poll x 250 us the subscribers' sockets are drained; then it is armed
  * again for what comes next. data: the lg_t. */
 gboolean lg_on_media_tick(gint fd, GIOCondition cond, gpointer data);
 /* Arms the media clock for the next packet due or drain, whichever comes

@@ -362,7 +362,8 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
         }
     } else if (strcmp(type, "layers") == 0 && p->publish) {
         lg_dynacast(p, json_object_get(m, "active"));
-    } else if (strcmp(type, "error") == 0 && !p->joined && p->retries < LG_JOIN_RETRIES &&
+    } else if (strcmp(type, "error") == 0 && !p->joined && !p->retry &&
+               p->retries < LG_JOIN_RETRIES &&
                json_integer_value(json_object_get(m, "code")) == VC_ERR_UNAVAILABLE) {
         /* The service is busy (a worker's control queue full): again
          * after a backoff, as the UI does. */
