@@ -122,7 +122,7 @@ static size_t lg_janus_pubs(lg_t *lg, int room, lg_part_t **out, size_t max)
 
 /* Attached: publishers join as publishers, subscribers subscribe to every
  * live feed of the room but the one they skip (their own in a meeting). */
-static void lg_janus_join(lg_part_t *p)
+void lg_janus_join(lg_part_t *p)
 {
     lg_t *lg = p->lg;
     uint64_t room = g_array_index(lg->rooms, lg_room_t, p->room).jroom;
@@ -162,16 +162,6 @@ static void lg_janus_join(lg_part_t *p)
 #define LG_JANUS_FEED_RETRIES 50 /* every LG_JANUS_FEED_RETRY_MS: 1 s */
 #define LG_JANUS_FEED_RETRY_MS 20
 
-static gboolean lg_janus_rejoin(gpointer data)
-{
-    lg_part_t *p = data;
-    g_source_unref(p->retry);
-    p->retry = NULL;
-    if (!p->failed)
-        lg_janus_join(p);
-    return G_SOURCE_REMOVE;
-}
-
 /* A plugin event: joined (publisher), attached + offer (subscriber), an
  * answer (publisher), or an error. */
 static void lg_janus_event(lg_part_t *p, json_t *m)
@@ -187,10 +177,7 @@ static void lg_janus_event(lg_part_t *p, json_t *m)
      * "publishers" event; the generator retries the join for a while. */
     if (json_integer_value(json_object_get(data, "error_code")) == 428 && !p->publish &&
         p->retries < LG_JANUS_FEED_RETRIES) {
-        p->retries++;
-        p->retry = g_timeout_source_new(LG_JANUS_FEED_RETRY_MS);
-        g_source_set_callback(p->retry, lg_janus_rejoin, p, NULL);
-        g_source_attach(p->retry, p->lg->ctx);
+        lg_join_later(p, LG_JANUS_FEED_RETRY_MS);
         return;
     }
     if (json_object_get(data, "error")) {

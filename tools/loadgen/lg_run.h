@@ -153,7 +153,7 @@ struct lg {
     uint64_t sig_last_ns; /* last signaling message seen by anyone */
     uint64_t sent_pkts, sent_bytes;
     uint64_t recv_pkts;    /* media packets every subscriber received */
-    uint64_t join_retries; /* joins sent again: the service was busy (5001) */
+    uint64_t join_retries; /* joins sent again (lg_join_later) */
     uint64_t max_late_ns;  /* worst publisher schedule lag in the window */
     double last_cpu;       /* the generator's own CPU fraction in the last step */
     /* Latency the target added: from the kernel's send stamp of the
@@ -185,6 +185,11 @@ void lg_part_fail(lg_part_t *p, const char *why);
 void lg_send_json(lg_part_t *p, json_t *m);
 /* p's transport (libnice on --ice-ip, our DTLS identity); failure fails p. */
 void lg_peer_create(lg_part_t *p, int controlled);
+
+/* Sends p's join again after ms (once at a time; counts p->retries and
+ * lg->join_retries): ours when the service was busy, Janus's when a feed
+ * was not live yet. */
+void lg_join_later(lg_part_t *p, unsigned ms);
 
 /* A condition for lg_run_until: nonzero when it holds. */
 typedef int (*lg_cond_fn)(lg_t *lg, void *arg);
@@ -225,6 +230,9 @@ int lg_janus_open(lg_part_t *p);
 void lg_janus_send(lg_part_t *p, const char *janus, char kind, json_t *m);
 /* p's candidates are gathered: a publisher offers, a subscriber answers. */
 void lg_janus_gathered(lg_part_t *p);
+/* Sends p's videoroom join on its attached handle: a publisher's, or a
+ * subscriber's to every live feed of the room but the one it skips. */
+void lg_janus_join(lg_part_t *p);
 /* Creates a Janus room (and the control handle, once). Returns its number or 0. */
 uint64_t lg_janus_room_new(lg_t *lg);
 /* lg_cond_fn, arg the room index: no publisher of the room still connecting. */

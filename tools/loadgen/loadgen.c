@@ -295,9 +295,13 @@ static void lg_dynacast(lg_part_t *p, json_t *active)
     }
 }
 
-/* Sends p's join for its room. */
+/* Sends p's join for its room (Janus: on its attached handle). */
 static void lg_join(lg_part_t *p)
 {
+    if (p->lg->janus) {
+        lg_janus_join(p);
+        return;
+    }
     lg_room_t *r = &g_array_index(p->lg->rooms, lg_room_t, p->room);
     json_t *j =
         json_pack("{s:i,s:s,s:s,s:s}", "v", 1, "type", "join", "room", r->id, "name", p->label);
@@ -314,6 +318,17 @@ static gboolean lg_rejoin(gpointer data)
     if (!p->failed)
         lg_join(p);
     return G_SOURCE_REMOVE;
+}
+
+void lg_join_later(lg_part_t *p, unsigned ms)
+{
+    if (p->retry)
+        return;
+    p->retries++;
+    p->lg->join_retries++;
+    p->retry = g_timeout_source_new(ms);
+    g_source_set_callback(p->retry, lg_rejoin, p, NULL);
+    g_source_attach(p->retry, p->lg->ctx);
 }
 
 static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
@@ -362,15 +377,11 @@ static void lg_on_ws(lg_ws_t *ws, const char *msg, size_t len, void *user)
         }
     } else if (strcmp(type, "layers") == 0 && p->publish) {
         lg_dynacast(p, json_object_get(m, "active"));
-    } else if (strcmp(type, "error") == 0 && !p->joined && !p->retry &&
-               p->retries < LG_JOIN_RETRIES &&
+    } else if (strcmp(type, "error") == 0 && !p->joined && p->retries < LG_JOIN_RETRIES &&
                json_integer_value(json_object_get(m, "code")) == VC_ERR_UNAVAILABLE) {
         /* The service is busy (a worker's control queue full): again
          * after a backoff, as the UI does. */
-        p->retry = g_timeout_source_new(LG_JOIN_RETRY_MS << p->retries++);
-        g_source_set_callback(p->retry, lg_rejoin, p, NULL);
-        g_source_attach(p->retry, lg->ctx);
-        lg->join_retries++;
+        lg_join_later(p, LG_JOIN_RETRY_MS << p->retries);
     } else if (strcmp(type, "closed") == 0 || strcmp(type, "error") == 0) {
         char why[256];
         snprintf(why, sizeof(why), "%s: %s", type, msg);
